@@ -1,0 +1,3 @@
+"""IOLAOS: coordination service for volunteer civil protection."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,158 @@
+"""The ``iolaos`` command: serve, demo, database upgrades, imports and audit checks."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from iolaos.auth.actor import system_actor
+from iolaos.config import get_settings
+from iolaos.errors import IolaosError
+
+app = typer.Typer(help="IOLAOS: coordination service for volunteer civil protection.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+zones_app = typer.Typer(help="Zones (regions, municipalities, patrol sectors).", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit journal.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(zones_app, name="zones")
+app.add_typer(audit_app, name="audit")
+
+
+def _engine():
+    from iolaos.db import make_engine
+
+    return make_engine(get_settings())
+
+
+def _fail(exc: IolaosError) -> None:
+    typer.secho(f"error ({exc.code}):", fg=typer.colors.RED, err=True)
+    detail = exc.detail if isinstance(exc.detail, str) else json.dumps(exc.detail, ensure_ascii=False, indent=2)
+    typer.echo(detail, err=True)
+    raise typer.Exit(code=2)
+
+
+def _progress_factory(label: str, total: int):
+    bar = typer.progressbar(length=total, label=f"checking {label:<13}", file=sys.stderr)
+    bar.__enter__()
+    done = {"n": 0}
+
+    def step(n: int) -> None:
+        bar.update(n)
+        done["n"] += n
+        if done["n"] >= total:
+            bar.__exit__(None, None, None)
+
+    return step
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from iolaos.migrate import upgrade
+
+    upgrade(get_settings(), revision)
+    typer.echo(f"database at {revision}")
+
+
+@zones_app.command("import")
+def zones_import(
+    file: Annotated[Path, typer.Argument(help="GeoJSON, Shapefile or GeoPackage")],
+    kind: Annotated[str, typer.Option(help="region, municipality or sector")],
+    code_field: Annotated[str | None, typer.Option(help="attribute holding the zone code")] = None,
+    name_el_field: Annotated[str | None, typer.Option(help="attribute holding the Greek name")] = None,
+    name_en_field: Annotated[str | None, typer.Option(help="attribute holding the English name")] = None,
+    parent_field: Annotated[str | None, typer.Option(help="attribute holding the parent zone's code")] = None,
+) -> None:
+    """Import zones from FILE: all or nothing, idempotent by code."""
+    from iolaos.zones import importer, loading
+
+    fields = None
+    if code_field or name_el_field or name_en_field or parent_field:
+        base = importer.DEFAULT_FIELDS.get(kind, importer.DEFAULT_FIELDS["sector"])
+        fields = importer.FieldMap(code=code_field or base.code, name_el=name_el_field or base.name_el,
+                                   name_en=name_en_field or base.name_en, parent=parent_field or base.parent,
+                                   area_km2=base.area_km2)
+    try:
+        frame = importer.read_frame(file)
+        counts = loading.import_frame(_engine(), frame, kind=kind, actor=system_actor("cli"), source=file.name,
+                                      fields=fields, progress=_progress_factory(kind, len(frame)))
+    except IolaosError as exc:
+        _fail(exc)
+    typer.echo(f"imported {file.name}: {counts['created']} created, {counts['updated']} updated")
+
+
+@zones_app.command("load-greece")
+def zones_load_greece() -> None:
+    """Import Greece's 13 regions and 326 municipalities from the shared data folder."""
+    from iolaos.zones import loading
+
+    try:
+        result = loading.load_greece(_engine(), get_settings(), actor=system_actor("cli"),
+                                     progress_factory=_progress_factory)
+    except IolaosError as exc:
+        _fail(exc)
+    for kind, counts in result.items():
+        typer.echo(f"{kind}: {counts['created']} created, {counts['updated']} updated")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Walk the audit chain; exit 1 naming the first broken record."""
+    from iolaos.db import session_scope
+    from iolaos.journal.service import verify_chain
+
+    with session_scope(_engine()) as session:
+        result = verify_chain(session)
+    if result.ok:
+        typer.echo(f"ok: {result.checked} records, head {result.head_seq} {result.head_hash}")
+        return
+    typer.secho(f"BROKEN at record {result.broken_seq}: {result.reason}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """Serve the API and web pages (migrate first with `iolaos db upgrade`)."""
+    import uvicorn
+
+    from iolaos.app import create_app
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_level=settings.log_level)
+
+
+@app.command()
+def demo(
+    reload_zones: Annotated[bool, typer.Option(help="re-import the boundaries even if present")] = False,
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="prepare the database and exit")] = False,
+) -> None:
+    """Create or update the local database with Greece's real boundaries, then serve it."""
+    from iolaos.migrate import upgrade
+    from iolaos.zones import loading
+
+    settings = get_settings()
+    typer.echo(f"database: {settings.database_url}")
+    upgrade(settings)
+    engine = _engine()
+    if reload_zones or not loading.greece_loaded(engine):
+        try:
+            loading.load_greece(engine, settings, actor=system_actor("demo"), progress_factory=_progress_factory)
+        except IolaosError as exc:
+            _fail(exc)
+    engine.dispose()
+    if no_serve:
+        return
+    typer.secho(f"IOLAOS demo on http://{settings.host}:{settings.port}  (API docs: /docs)", fg=typer.colors.GREEN)
+    serve(None, None)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,9 @@
+"""Imports every feature's tables so that metadata is complete (Alembic, tests)."""
+
+from __future__ import annotations
+
+
+def import_all_models() -> None:
+    """Register all tables on the shared metadata."""
+    from iolaos.journal import models as _journal  # noqa: F401
+    from iolaos.zones import models as _zones  # noqa: F401

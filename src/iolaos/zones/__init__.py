@@ -1,0 +1,1 @@
+"""Zones: regions, municipalities and patrol sectors with their boundaries."""

@@ -1,0 +1,58 @@
+"""HTTP routes for zones (public reference data, read-only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlmodel import Session
+
+from iolaos.deps import get_session
+from iolaos.kit.geo import parse_bbox
+from iolaos.zones import service
+from iolaos.zones.schemas import LocateResult, ZoneCollection, ZoneFeature
+
+router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@router.get("", response_model=ZoneCollection, summary="List zones as a GeoJSON FeatureCollection")
+def list_zones(
+    request: Request,
+    session: SessionDep,
+    kind: Annotated[str | None, Query(description="region, municipality or sector")] = None,
+    parent: Annotated[str | None, Query(max_length=40, description="code of the parent zone")] = None,
+    bbox: Annotated[str | None, Query(max_length=200, description="minLon,minLat,maxLon,maxLat")] = None,
+    geometry: Annotated[bool, Query(description="include geometries")] = True,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> dict:
+    """Zones matching the filters, ordered by code, with paging links."""
+    box = parse_bbox(bbox) if bbox else None
+    zones, total = service.list_zones(session, kind=kind, parent_code=parent, bbox=box, limit=limit, offset=offset)
+    parents = service.parent_codes(session, zones)
+    features = [service.zone_feature(z, parents.get(z.parent_id), with_geometry=geometry) for z in zones]
+    links = [{"href": str(request.url), "rel": "self"}]
+    if offset + len(zones) < total:
+        links.append({"href": str(request.url.include_query_params(offset=offset + limit)), "rel": "next"})
+    return {"type": "FeatureCollection", "features": features, "numberMatched": total,
+            "numberReturned": len(features), "links": links}
+
+
+@router.get("/locate", response_model=LocateResult, summary="Zones containing a point")
+def locate(
+    session: SessionDep,
+    lon: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+) -> dict:
+    """The municipality, region and sectors containing the point; an empty list at sea."""
+    zones = service.locate(session, lon, lat)
+    return {"lon": lon, "lat": lat, "zones": [
+        {"code": z.code, "kind": z.kind, "name_el": z.name_el, "name_en": z.name_en} for z in zones]}
+
+
+@router.get("/{code}", response_model=ZoneFeature, summary="One zone as a GeoJSON Feature")
+def get_zone(session: SessionDep, code: str) -> dict:
+    """One zone by its code (e.g. 9186 for Athens, GR-I for Attica)."""
+    zone = service.get_zone(session, code)
+    return service.zone_feature(zone, service.parent_codes(session, [zone]).get(zone.parent_id))
