@@ -6,6 +6,7 @@ and a failed import lists every bad feature and why.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,8 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
-from pyproj.exceptions import CRSError
+from pyproj import CRS
+from pyproj.exceptions import CRSError, ProjError
 
 from iolaos.errors import InvalidInput
 from iolaos.kit.geo import as_multipolygon, geometry_problem
@@ -68,7 +70,33 @@ def read_frame(path: str | Path) -> gpd.GeoDataFrame:
         raise ImportFailed(f"{path.name}: not a readable vector file ({_short(exc)})", code="unreadable_file") from exc
     if "geometry" not in frame or frame.geometry.isna().all():
         raise ImportFailed(f"{path.name}: the file has no geometries", code="no_geometry")
+    _check_declared_crs(path, frame)
     return to_wgs84(frame, path.name)
+
+
+def _check_declared_crs(path: Path, frame: gpd.GeoDataFrame) -> None:
+    """Refuse a CRS the file declares but we cannot understand.
+
+    GDAL quietly falls back to WGS 84 for an unknown GeoJSON ``crs`` member and drops an
+    unreadable ``.prj``; importing such a file would put every zone in the wrong place.
+    """
+    declared: str | None = None
+    if path.suffix.lower() in (".geojson", ".json"):
+        with path.open("rb") as handle:
+            document = json.load(handle)
+        crs_member = document.get("crs") if isinstance(document, dict) else None
+        if isinstance(crs_member, dict):
+            declared = str((crs_member.get("properties") or {}).get("name") or crs_member)
+    elif path.suffix.lower() == ".shp" and path.with_suffix(".prj").exists():
+        declared = path.with_suffix(".prj").read_text(errors="replace")
+        if frame.crs is None:
+            raise ImportFailed(f"{path.name}: the .prj file does not describe a known CRS", code="unknown_crs")
+    if declared is None:
+        return
+    try:
+        CRS.from_user_input(declared)
+    except CRSError as exc:
+        raise ImportFailed(f"{path.name}: unknown CRS {declared[:80]!r}", code="unknown_crs") from exc
 
 
 def to_wgs84(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
@@ -79,7 +107,7 @@ def to_wgs84(frame: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
         if frame.crs.to_epsg() == 4326 or frame.crs.equals("OGC:CRS84"):
             return frame.set_crs(4326, allow_override=True)
         return frame.to_crs(4326)
-    except (CRSError, ValueError, RuntimeError) as exc:
+    except (CRSError, ProjError, ValueError, RuntimeError) as exc:
         raise ImportFailed(f"{name}: cannot use the file's CRS ({_short(exc)})", code="unknown_crs") from exc
 
 

@@ -51,7 +51,7 @@ def greece_frames(settings: Settings) -> dict[str, gpd.GeoDataFrame]:
 def greece_loaded(engine: Engine) -> bool:
     """True when the real regions and municipalities are already in the database."""
     with session_scope(engine) as session:
-        counts = dict(session.execute(select(Zone.kind, func.count()).group_by(Zone.kind)).tuples().all())
+        counts = dict(session.execute(select(Zone.kind, func.count()).group_by(Zone.kind)).all())
     return counts.get("region", 0) >= 13 and counts.get("municipality", 0) >= 326
 
 

@@ -129,7 +129,7 @@ def parent_codes(session: Session, zones: list[Zone]) -> dict[int, str]:
     ids = {z.parent_id for z in zones if z.parent_id is not None}
     if not ids:
         return {}
-    return dict(session.execute(select(Zone.id, Zone.code).where(Zone.id.in_(ids))).tuples().all())
+    return dict(session.execute(select(Zone.id, Zone.code).where(Zone.id.in_(ids))).all())
 
 
 def zone_feature(zone: Zone, parent_code: str | None, *, with_geometry: bool = True) -> dict[str, Any]:
