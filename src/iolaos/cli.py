@@ -12,20 +12,20 @@ import typer
 from iolaos.auth.actor import system_actor
 from iolaos.config import get_settings
 from iolaos.errors import IolaosError
+from iolaos.journal import cli as audit_cli
 
 app = typer.Typer(help="IOLAOS: coordination service for volunteer civil protection.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 zones_app = typer.Typer(help="Zones (regions, municipalities, patrol sectors).", no_args_is_help=True)
-audit_app = typer.Typer(help="The tamper-evident audit journal.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(zones_app, name="zones")
-app.add_typer(audit_app, name="audit")
+app.add_typer(audit_cli.app, name="audit")
 
 
 def _engine():
     from iolaos.db import make_engine
 
-    return make_engine(get_settings())
+    return make_engine(get_settings())  # built per command, never at import
 
 
 def _fail(exc: IolaosError) -> None:
@@ -97,21 +97,6 @@ def zones_load_greece() -> None:
         _fail(exc)
     for kind, counts in result.items():
         typer.echo(f"{kind}: {counts['created']} created, {counts['updated']} updated")
-
-
-@audit_app.command("verify")
-def audit_verify() -> None:
-    """Walk the audit chain; exit 1 naming the first broken record."""
-    from iolaos.db import session_scope
-    from iolaos.journal.service import verify_chain
-
-    with session_scope(_engine()) as session:
-        result = verify_chain(session)
-    if result.ok:
-        typer.echo(f"ok: {result.checked} records, head {result.head_seq} {result.head_hash}")
-        return
-    typer.secho(f"BROKEN at record {result.broken_seq}: {result.reason}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(code=1)
 
 
 @app.command()
