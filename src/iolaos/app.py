@@ -11,10 +11,13 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from iolaos import __version__
+from iolaos.auth.router import router as auth_router
 from iolaos.config import Settings, get_settings
 from iolaos.db import make_engine
 from iolaos.errors import NotFound, install_error_handlers
 from iolaos.health.router import router as health_router
+from iolaos.organisations.router import router as organisations_router
+from iolaos.volunteers.router import router as volunteers_router
 from iolaos.zones.router import router as zones_router
 
 log = logging.getLogger(__name__)
@@ -42,6 +45,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router)
     app.include_router(zones_router)
+    app.include_router(auth_router)
+    app.include_router(organisations_router)
+    app.include_router(volunteers_router)
     _mount_web(app, settings)
     return app
 

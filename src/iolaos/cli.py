@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from iolaos.auth import cli as users_cli
 from iolaos.auth.actor import system_actor
 from iolaos.config import get_settings
 from iolaos.errors import IolaosError
@@ -20,6 +21,18 @@ zones_app = typer.Typer(help="Zones (regions, municipalities, patrol sectors).",
 app.add_typer(db_app, name="db")
 app.add_typer(zones_app, name="zones")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(users_cli.app, name="users")
+docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
+app.add_typer(docs_app, name="docs")
+
+
+@docs_app.command("permissions")
+def docs_permissions(out: Annotated[Path, typer.Option(help="where to write")] = Path("docs/permissions.md")) -> None:
+    """Render the permissions table to Markdown."""
+    from iolaos.auth.permissions import render_markdown
+
+    out.write_text(render_markdown(), encoding="utf-8")
+    typer.echo(f"wrote {out}")
 
 
 def _engine():
@@ -114,6 +127,27 @@ def serve(
                 log_level=settings.log_level)
 
 
+CREDENTIALS_FILE = Path("demo-credentials.txt")
+
+
+def _seed_demo_actors(engine) -> None:
+    """Seed organisations, accounts and volunteers once; print the random passwords that one time."""
+    from iolaos.db import session_scope
+    from iolaos.demo import seed
+
+    with session_scope(engine) as session:
+        if seed.seeded(session):
+            if CREDENTIALS_FILE.exists():
+                typer.echo(f"demo sign-ins: see {CREDENTIALS_FILE.resolve()}")
+            return
+        accounts = seed.seed(session)
+    lines = [f"{a.username:<22} {a.password:<18} {a.role:<11} {a.organisation}" for a in accounts]
+    CREDENTIALS_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    CREDENTIALS_FILE.chmod(0o600)
+    typer.secho("Demo sign-ins (random for this database; also saved to demo-credentials.txt):", bold=True)
+    typer.echo("\n".join(lines))
+
+
 @app.command()
 def demo(
     reload_zones: Annotated[bool, typer.Option(help="re-import the boundaries even if present")] = False,
@@ -132,6 +166,7 @@ def demo(
             loading.load_greece(engine, settings, actor=system_actor("demo"), progress_factory=_progress_factory)
         except IolaosError as exc:
             _fail(exc)
+    _seed_demo_actors(engine)
     engine.dispose()
     if no_serve:
         return

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     municipalities_file: str = "greece_municipalities_kallikratis_light.geojson"
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 15_000
+    token_ttl_hours: float = Field(default=12.0, gt=0, description="lifetime of a bearer token")
+    login_window_minutes: int = Field(default=15, gt=0, description="window for counting failed sign-ins")
+    login_max_failures_per_account: int = Field(default=10, gt=0)
+    login_max_failures_per_address: int = Field(default=30, gt=0)
     web_dir: Path = Field(default=_REPO_ROOT / "web")
     log_level: str = "info"
 

@@ -1,0 +1,60 @@
+"""``iolaos users …``: bootstrap accounts from the command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from iolaos.config import get_settings
+
+app = typer.Typer(help="Accounts.", no_args_is_help=True)
+
+ROOT_NAME_EL = "Γενική Γραμματεία Πολιτικής Προστασίας"
+ROOT_NAME_EN = "General Secretariat for Civil Protection"
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("password (12+ characters)", hide_input=True, confirmation_prompt=True)
+
+
+@app.command("create-admin")
+def create_admin(
+    username: Annotated[str, typer.Option(help="sign-in name")],
+    full_name: Annotated[str, typer.Option(help="the person's name")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
+) -> None:
+    """Create an administrator of the national civil-protection organisation (created if missing)."""
+    from sqlalchemy import select
+
+    from iolaos.auth import users
+    from iolaos.auth.actor import system_actor
+    from iolaos.auth.service import normalise_username
+    from iolaos.db import make_engine, session_scope
+    from iolaos.errors import IolaosError
+    from iolaos.journal import service as journal
+    from iolaos.organisations.models import Organisation
+
+    password = _read_password(password_stdin)
+    engine = make_engine(get_settings())
+    try:
+        with session_scope(engine) as session:
+            root = session.scalar(select(Organisation).where(Organisation.parent_id.is_(None),
+                                                             Organisation.kind == "civil_protection"))
+            if root is None:
+                root = Organisation(kind="civil_protection", name_el=ROOT_NAME_EL, name_en=ROOT_NAME_EN)
+                session.add(root)
+                session.flush()
+                journal.record(session, actor=system_actor("cli"), action="organisation.create",
+                               subject_type="organisation", subject_id=root.id, data={"name_en": ROOT_NAME_EN})
+            user = users.create_first_admin(session, username=normalise_username(username), full_name=full_name,
+                                            password=password, org=root)
+    except IolaosError as exc:
+        typer.secho(f"error ({exc.code}): {exc.detail}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"created admin {user.username!r} in {ROOT_NAME_EN}")

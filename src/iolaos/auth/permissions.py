@@ -1,0 +1,118 @@
+"""The permissions table: which role may do which action, and over which scope of organisations.
+
+This table is the single source of truth: the dependencies check it, ``docs/permissions.md`` is
+rendered from it (``iolaos docs permissions``) and the authorisation tests are driven by it.
+
+Scopes, narrowest first:
+- ``self``: only objects that are the caller themself (their own account or volunteer record);
+- ``own``: objects of the caller's organisation;
+- ``tree``: the caller's organisation and every organisation below it;
+- ``region``: organisations whose region is the caller organisation's region (a national
+  organisation, with no region, sees every region);
+- ``all``: everything.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Scope(StrEnum):
+    """How far a permission reaches."""
+
+    SELF = "self"
+    OWN = "own"
+    TREE = "tree"
+    REGION = "region"
+    ALL = "all"
+
+
+ACTIONS: dict[str, str] = {
+    "organisation.read": "see organisations and their jurisdiction",
+    "organisation.write": "create organisations below one's own, edit them, set jurisdiction",
+    "user.read": "see accounts (names, roles, status)",
+    "user.write": "create accounts, change roles, disable, revoke sign-ins",
+    "volunteer.read": "see volunteers: name, status, skills, availability",
+    "volunteer.contact": "see volunteers' phone, e-mail and home base",
+    "volunteer.write": "register volunteers, edit them, their skills and availability",
+    "volunteer.location": "see volunteers' live positions",
+    "audit.read": "read the audit journal and activity logs",
+}
+
+S = Scope
+PERMISSIONS: dict[str, dict[str, Scope]] = {
+    "admin": {
+        "organisation.read": S.TREE, "organisation.write": S.TREE, "user.read": S.TREE, "user.write": S.TREE,
+        "volunteer.read": S.TREE, "volunteer.contact": S.TREE, "volunteer.write": S.TREE, "audit.read": S.TREE,
+    },
+    "dispatcher": {
+        "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION,
+        "volunteer.contact": S.REGION, "volunteer.location": S.REGION,
+    },
+    "officer": {"organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION},
+    "coordinator": {
+        "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION,
+        "volunteer.location": S.REGION,
+    },
+    "reviewer": {
+        "organisation.read": S.REGION, "user.read": S.REGION, "volunteer.read": S.REGION, "audit.read": S.REGION,
+    },
+    "leader": {
+        "organisation.read": S.OWN, "user.read": S.OWN, "user.write": S.OWN, "volunteer.read": S.OWN,
+        "volunteer.contact": S.OWN, "volunteer.write": S.OWN, "volunteer.location": S.OWN,
+    },
+    "volunteer": {
+        "organisation.read": S.OWN, "user.read": S.SELF, "volunteer.read": S.SELF, "volunteer.contact": S.SELF,
+    },
+}
+
+# Which roles an organisation of each kind may hold.
+ROLES_BY_ORG_KIND: dict[str, tuple[str, ...]] = {
+    "fire_service": ("admin", "dispatcher", "officer"),
+    "police": ("admin", "dispatcher", "officer"),
+    "municipality": ("admin", "coordinator"),
+    "region": ("admin", "coordinator", "reviewer"),
+    "civil_protection": ("admin", "dispatcher", "coordinator", "reviewer"),
+    "forest_service": ("admin", "officer", "coordinator"),
+    "volunteer_org": ("leader", "volunteer"),
+}
+
+# Roles a leader may hand out inside their own volunteer organisation.
+LEADER_GRANTABLE = ("leader", "volunteer")
+
+
+def scope_for(role: str, action: str) -> Scope | None:
+    """The scope ``role`` has for ``action``, or None when it may not do it at all."""
+    if action not in ACTIONS:
+        raise KeyError(f"unknown action {action!r}")
+    return PERMISSIONS.get(role, {}).get(action)
+
+
+def render_markdown() -> str:
+    """The permissions table as Markdown (docs/permissions.md)."""
+    roles = list(PERMISSIONS)
+    lines = [
+        "# Permissions",
+        "",
+        "Generated from `src/iolaos/auth/permissions.py` by `iolaos docs permissions`; do not edit by hand.",
+        "A test fails when this file and the table disagree.",
+        "",
+        "Scopes: **self** (the caller's own record), **own** (the caller's organisation), **tree** (it and every",
+        "organisation below it), **region** (organisations of the caller organisation's region; a national",
+        "organisation sees all regions), **all**. A dash means the role may not do it (HTTP 403). Objects",
+        "outside the scope answer 404, as if they did not exist.",
+        "",
+        "| action | meaning | " + " | ".join(roles) + " |",
+        "|---|---|" + "---|" * len(roles),
+    ]
+    for action, meaning in ACTIONS.items():
+        cells = [str(PERMISSIONS[r].get(action, "–")) for r in roles]
+        lines.append(f"| `{action}` | {meaning} | " + " | ".join(cells) + " |")
+    lines += ["", "## Roles each kind of organisation may hold", "", "| organisation kind | roles |", "|---|---|"]
+    lines += [f"| {kind} | {', '.join(roles)} |" for kind, roles in ROLES_BY_ORG_KIND.items()]
+    lines += [
+        "",
+        "Public without a token: `/healthz`, `/readyz`, sign-in, the API docs, and zones (read-only reference data).",
+        "",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,136 @@
+"""Sign-in, bearer tokens and rate limiting of failed attempts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select, update
+from sqlmodel import Session
+
+from iolaos.auth.models import AuthToken, LoginFailure, User
+from iolaos.auth.passwords import verify_password
+from iolaos.auth.principal import Principal
+from iolaos.config import Settings
+from iolaos.errors import TooManyRequests, Unauthenticated
+from iolaos.journal import service as journal
+from iolaos.kit.time import utcnow
+from iolaos.organisations.models import Organisation
+
+BEARER = {"WWW-Authenticate": "Bearer"}
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def normalise_username(username: str) -> str:
+    """Usernames compare case-insensitively and without surrounding spaces."""
+    return username.strip().lower()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A freshly issued token; the plain value exists only in this response."""
+
+    access_token: str
+    expires_at: datetime
+    user: User
+
+
+def sign_in(session: Session, settings: Settings, *, username: str, password: str, client_address: str) -> IssuedToken:
+    """Check credentials and issue a token; unknown user and wrong password answer identically."""
+    account_key = _digest(normalise_username(username))
+    _check_rate_limits(session, settings, account_key, client_address)
+    user = session.scalar(select(User).where(User.username == normalise_username(username)))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        _remember_failure(session, account_key, client_address)
+        raise Unauthenticated("wrong username or password", code="invalid_credentials", headers=BEARER)
+    return _issue(session, settings, user)
+
+
+def _issue(session: Session, settings: Settings, user: User) -> IssuedToken:
+    plain = secrets.token_urlsafe(32)
+    now = utcnow()
+    token = AuthToken(token_hash=_digest(plain), user_id=user.id, created_at=now,
+                      expires_at=now + timedelta(hours=settings.token_ttl_hours))
+    session.add(token)
+    session.flush()
+    journal.record(session, actor=_actor_of(session, user), action="auth.sign_in", subject_type="user",
+                   subject_id=user.id, data={"token_id": token.id, "expires_at": token.expires_at.isoformat()})
+    return IssuedToken(plain, token.expires_at, user)
+
+
+def _actor_of(session: Session, user: User):
+    from iolaos.auth.actor import Actor
+
+    return Actor(user_id=user.id, organisation_id=user.organisation_id, role=user.role, name=user.full_name)
+
+
+def _check_rate_limits(session: Session, settings: Settings, account_key: str, address: str) -> None:
+    """429 with Retry-After when too many recent failures for this account or this address."""
+    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
+    for column, value, limit in (
+        (LoginFailure.account_key, account_key, settings.login_max_failures_per_account),
+        (LoginFailure.client_address, address, settings.login_max_failures_per_address),
+    ):
+        count, oldest = session.execute(
+            select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at >= since)
+        ).one()
+        if count >= limit:
+            from iolaos.kit.time import as_utc
+
+            retry = int((as_utc(oldest) - since).total_seconds()) + 1
+            raise TooManyRequests("too many failed sign-ins; try again later", code="too_many_attempts",
+                                  headers={"Retry-After": str(max(retry, 1))})
+
+
+def _remember_failure(session: Session, account_key: str, address: str) -> None:
+    """Store the failure durably although the request fails.
+
+    The one place a service commits: the request's transaction holds no other change (sign-in
+    failed before writing anything), and a separate connection would wait on SQLite's write lock.
+    """
+    session.rollback()
+    session.add(LoginFailure(account_key=account_key, client_address=address[:64]))
+    session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - timedelta(days=1)))
+    session.commit()
+
+
+def resolve_token(session: Session, token: str) -> Principal:
+    """The principal behind a bearer token; 401 when unknown, expired, revoked or disabled."""
+    row = session.execute(
+        select(AuthToken.id, AuthToken.expires_at, AuthToken.revoked_at, User, Organisation.kind,
+               Organisation.region_id, Organisation.active)
+        .join(User, User.id == AuthToken.user_id)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .where(AuthToken.token_hash == _digest(token))
+    ).one_or_none()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        raise Unauthenticated("invalid or expired token", code="invalid_token", headers=BEARER)
+    user: User = row.User
+    if not user.is_active or not row.active:
+        raise Unauthenticated("account disabled", code="invalid_token", headers=BEARER)
+    return Principal(user_id=user.id, username=user.username, full_name=user.full_name, role=user.role,
+                     organisation_id=user.organisation_id, organisation_kind=row.kind, region_id=row.region_id,
+                     token_id=row.id)
+
+
+def sign_out(session: Session, principal: Principal) -> None:
+    """Revoke the token this request was made with."""
+    session.execute(update(AuthToken).where(AuthToken.id == principal.token_id).values(revoked_at=utcnow()))
+    journal.record(session, actor=principal.actor, action="auth.sign_out", subject_type="user",
+                   subject_id=principal.user_id, data={"token_id": principal.token_id})
+
+
+def revoke_tokens(session: Session, user_id: int) -> int:
+    """Revoke every live token of a user (the caller journals the reason); returns how many."""
+    result = session.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    return result.rowcount or 0

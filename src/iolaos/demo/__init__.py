@@ -1,0 +1,1 @@
+"""Realistic demo actors on the real map."""

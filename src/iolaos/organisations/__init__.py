@@ -1,0 +1,1 @@
+"""Agencies and volunteer organisations, their hierarchy and jurisdiction."""

@@ -1,0 +1,65 @@
+"""Wire shapes of organisations."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from iolaos.organisations.models import ACTION_CATEGORIES, ORG_KINDS
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
+ZoneCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+OrgKind = Literal[ORG_KINDS]  # type: ignore[valid-type]
+Category = Literal[ACTION_CATEGORIES]  # type: ignore[valid-type]
+REGISTRY_PATTERN = r"^[0-9]{1,6}$"
+
+
+class OrganisationCreate(BaseModel):
+    """A new organisation below the caller's own (or below ``parent_id`` inside their tree)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: OrgKind
+    name_el: Name
+    name_en: Name
+    parent_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    region_code: ZoneCode | None = Field(default=None, description="code of the region it works in, e.g. GR-I")
+    registry_number: str | None = Field(default=None, description="volunteer organisations: registry number")
+    action_categories: list[Category] = Field(default_factory=list, max_length=2)
+    zone_codes: list[ZoneCode] = Field(default_factory=list, max_length=500, description="jurisdiction")
+
+
+class OrganisationUpdate(BaseModel):
+    """Editable fields; absent fields are left as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name_el: Name | None = None
+    name_en: Name | None = None
+    registry_number: str | None = None
+    action_categories: list[Category] | None = Field(default=None, max_length=2)
+    active: bool | None = None
+
+
+class Jurisdiction(BaseModel):
+    """The zones an organisation covers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    zone_codes: list[ZoneCode] = Field(max_length=500)
+
+
+class OrganisationOut(BaseModel):
+    """An organisation as served."""
+
+    id: int
+    kind: str
+    name_el: str
+    name_en: str
+    parent_id: int | None
+    region_code: str | None
+    registry_number: str | None
+    action_categories: list[str]
+    active: bool
+    zone_codes: list[str]

@@ -1,0 +1,1 @@
+"""Volunteers: people of volunteer organisations, their skills and availability."""
