@@ -22,7 +22,8 @@ from sqlalchemy.engine import Engine, make_url
 from iolaos.app import create_app
 from iolaos.auth.actor import system_actor
 from iolaos.config import Settings
-from iolaos.db import make_engine
+from iolaos.db import make_engine, session_scope
+from iolaos.demo import seed
 from iolaos.migrate import upgrade
 from iolaos.zones import loading
 
@@ -100,15 +101,37 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 @pytest.fixture(scope="session")
-def template_settings(backend: Backend) -> Settings:
-    """A migrated database with Greece's regions and municipalities, built once per backend."""
+def template_settings(backend: Backend, demo_passwords: dict[str, str]) -> Settings:
+    """A migrated database with Greece's regions and municipalities and the demo actors, built once per backend."""
     backend.create_empty(_TEMPLATE)
     settings = backend.settings(_TEMPLATE)
     upgrade(settings)
     engine = make_engine(settings)
     loading.load_greece(engine, settings, actor=system_actor("tests"))
+    with session_scope(engine) as session:
+        accounts = seed.seed(session)
     engine.dispose()
+    demo_passwords.clear()
+    demo_passwords.update({a.username: a.password for a in accounts})
     return settings
+
+
+@pytest.fixture(scope="session")
+def demo_passwords() -> dict[str, str]:
+    """Passwords of the demo accounts of the current backend's template (random per template)."""
+    return {}
+
+
+@pytest.fixture(scope="session")
+def sign_in(demo_passwords: dict[str, str]):
+    """``sign_in(client, username)`` → Authorization headers for that demo account."""
+
+    def _sign_in(client: TestClient, username: str) -> dict[str, str]:
+        resp = client.post("/api/v1/auth/token", data={"username": username, "password": demo_passwords[username]})
+        assert resp.status_code == 200, resp.text
+        return {"Authorization": f"Bearer {resp.json()['access_token']}"}
+
+    return _sign_in
 
 
 @pytest.fixture
