@@ -2,7 +2,7 @@
 
 Querying the tree with the ``within`` predicate tests every candidate through GEOS one by one;
 asking it only for envelope hits and then running the vectorised ``shapely.contains_xy`` over the
-candidate pairs gives the same answers about ten times faster (see docs/benchmarks.md).
+candidate pairs gives the same answers four to eight times faster (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
