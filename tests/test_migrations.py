@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from iolaos.db import make_engine, metadata
 from iolaos.models import import_all_models
 
-SPATIAL_INDEXES = {"ix_zone_geom", "ix_volunteer_home_base"}
+SPATIAL_INDEXES = {"ix_zone_geom", "ix_volunteer_home_base", "ix_incident_point"}
 
 
 def test_migrated_schema_matches_the_models(db):

@@ -16,7 +16,9 @@ from iolaos.config import Settings, get_settings
 from iolaos.db import make_engine
 from iolaos.errors import NotFound, install_error_handlers
 from iolaos.health.router import router as health_router
+from iolaos.incidents.router import router as incidents_router
 from iolaos.organisations.router import router as organisations_router
+from iolaos.responsibility.router import router as responsibility_router
 from iolaos.volunteers.router import router as volunteers_router
 from iolaos.zones.router import router as zones_router
 
@@ -48,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(organisations_router)
     app.include_router(volunteers_router)
+    app.include_router(incidents_router)
+    app.include_router(responsibility_router)
     _mount_web(app, settings)
     return app
 

@@ -16,6 +16,12 @@ def _default_shared_data() -> Path:
     return _REPO_ROOT.parent / "shared" / "data"
 
 
+def _default_routing() -> dict[str, list[str]]:
+    from iolaos.incidents.routing import DEFAULT_ROUTING
+
+    return DEFAULT_ROUTING
+
+
 class Settings(BaseSettings):
     """Service configuration, read once from the environment (and an optional ``.env`` file)."""
 
@@ -37,6 +43,10 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, gt=0, description="window for counting failed sign-ins")
     login_max_failures_per_account: int = Field(default=10, gt=0)
     login_max_failures_per_address: int = Field(default=30, gt=0)
+    incident_routing: dict[str, list[str]] = Field(
+        default_factory=lambda: {k: list(v) for k, v in _default_routing().items()},
+        description="incident kind → organisation kinds, lead first (JSON)",
+    )
     web_dir: Path = Field(default=_REPO_ROOT / "web")
     log_level: str = "info"
 

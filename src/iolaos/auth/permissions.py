@@ -37,6 +37,10 @@ ACTIONS: dict[str, str] = {
     "volunteer.write": "register volunteers, edit them, their skills and availability",
     "volunteer.location": "see volunteers' live positions",
     "audit.read": "read the audit journal and activity logs",
+    "incident.report": "report an incident (smoke, fire, suspicious activity…)",
+    "incident.read": "see incidents led or reported by organisations in scope",
+    "incident.manage": "move incidents led by organisations in scope along their lifecycle",
+    "responsibility.handover": "hand patrols and incidents over between people of organisations in scope",
 }
 
 S = Scope
@@ -44,25 +48,34 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "admin": {
         "organisation.read": S.TREE, "organisation.write": S.TREE, "user.read": S.TREE, "user.write": S.TREE,
         "volunteer.read": S.TREE, "volunteer.contact": S.TREE, "volunteer.write": S.TREE, "audit.read": S.TREE,
+        "incident.read": S.TREE,
     },
     "dispatcher": {
         "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION,
-        "volunteer.contact": S.REGION, "volunteer.location": S.REGION,
+        "volunteer.contact": S.REGION, "volunteer.location": S.REGION, "incident.report": S.OWN,
+        "incident.read": S.REGION, "incident.manage": S.REGION, "responsibility.handover": S.REGION,
     },
-    "officer": {"organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION},
+    "officer": {
+        "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION, "incident.report": S.OWN,
+        "incident.read": S.REGION, "incident.manage": S.OWN, "responsibility.handover": S.OWN,
+    },
     "coordinator": {
         "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION,
-        "volunteer.location": S.REGION,
+        "volunteer.location": S.REGION, "incident.report": S.OWN, "incident.read": S.REGION,
+        "incident.manage": S.OWN, "responsibility.handover": S.OWN,
     },
     "reviewer": {
         "organisation.read": S.REGION, "user.read": S.REGION, "volunteer.read": S.REGION, "audit.read": S.REGION,
+        "incident.read": S.REGION,
     },
     "leader": {
         "organisation.read": S.OWN, "user.read": S.OWN, "user.write": S.OWN, "volunteer.read": S.OWN,
         "volunteer.contact": S.OWN, "volunteer.write": S.OWN, "volunteer.location": S.OWN,
+        "incident.report": S.OWN, "incident.read": S.OWN, "responsibility.handover": S.OWN,
     },
     "volunteer": {
         "organisation.read": S.OWN, "user.read": S.SELF, "volunteer.read": S.SELF, "volunteer.contact": S.SELF,
+        "incident.report": S.OWN, "incident.read": S.OWN,
     },
 }
 

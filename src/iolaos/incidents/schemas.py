@@ -1,0 +1,91 @@
+"""Wire shapes of incidents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from iolaos.incidents.models import INCIDENT_KINDS, SEVERITIES, STATUSES
+from iolaos.volunteers.schemas import Point
+
+Kind = Literal[INCIDENT_KINDS]  # type: ignore[valid-type]
+Severity = Literal[SEVERITIES]  # type: ignore[valid-type]
+Status = Literal[STATUSES]  # type: ignore[valid-type]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
+
+
+class IncidentCreate(BaseModel):
+    """A report: what, where (GeoJSON Point), how bad."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Kind
+    point: Point
+    severity: Severity = "medium"
+    description: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+
+
+class Transition(BaseModel):
+    """Move an incident to another status."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] = ""
+
+
+class IncidentOut(BaseModel):
+    """An incident as served."""
+
+    id: int
+    kind: str
+    severity: str
+    status: str
+    description: str
+    point: Point
+    zone_code: str | None
+    zone_name_el: str | None
+    region_code: str | None
+    lead_organisation_id: int
+    notified_organisation_ids: list[int]
+    reported_by_user_id: int
+    reporter_organisation_id: int
+    allowed_transitions: list[str]
+    holder_user_id: int | None = None
+    holder_organisation_id: int | None = None
+    created_at: datetime
+    updated_at: datetime
+
+
+class HandoverIn(BaseModel):
+    """Hand responsibility to another person, with a reason."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to_user_id: int = Field(ge=1, le=2**31 - 1)
+    reason: Reason
+
+
+class HoldingOut(BaseModel):
+    """One period of responsibility."""
+
+    holder_user_id: int | None
+    holder_name: str | None
+    holder_organisation_id: int
+    holder_organisation_name: str
+    since: datetime
+    until: datetime | None
+    granted_by_user_id: int | None
+    reason: str
+    audit_seq: int
+
+
+class ResponsibilityOut(BaseModel):
+    """Who holds a subject now, and the whole chain."""
+
+    subject_type: str
+    subject_id: int
+    current: HoldingOut | None
+    chain: list[HoldingOut]

@@ -1,0 +1,159 @@
+"""Rules for incidents: report, route to the lead agency, lifecycle, and who holds each one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from shapely.geometry import Point as ShapelyPoint
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.config import Settings
+from iolaos.errors import Conflict, NotFound
+from iolaos.incidents import routing
+from iolaos.incidents.models import TRANSITIONS, Incident
+from iolaos.incidents.schemas import IncidentCreate, IncidentOut
+from iolaos.journal import service as journal
+from iolaos.kit.time import utcnow
+from iolaos.responsibility import service as responsibility
+from iolaos.responsibility import subjects
+from iolaos.volunteers.schemas import Point
+from iolaos.zones import service as zones
+from iolaos.zones.models import Zone
+
+
+def _topics(session: Session, incident: Incident) -> tuple[str, ...]:
+    topics = {f"incident:{incident.id}", f"org:{incident.lead_organisation_id}",
+              f"org:{incident.reporter_organisation_id}", *(f"org:{i}" for i in incident.notified_ids)}
+    codes = dict(session.execute(select(Zone.id, Zone.code).where(Zone.id.in_(
+        [z for z in (incident.zone_id, incident.region_id) if z]))).all())
+    topics |= {f"zone:{codes[incident.zone_id]}"} if incident.zone_id in codes else set()
+    topics |= {f"region:{codes[incident.region_id]}"} if incident.region_id in codes else set()
+    return tuple(sorted(topics))
+
+
+def _ref(session: Session, incident: Incident) -> subjects.SubjectRef:
+    return subjects.SubjectRef("incident", incident.id, incident.lead_organisation_id, _topics(session, incident))
+
+
+def report(session: Session, settings: Settings, *, principal: Principal, data: IncidentCreate) -> Incident:
+    """Record a report, locate it, route it to its lead agency and give it a holder from the start."""
+    principal.scope("incident.report")
+    lon, lat = data.point.coordinates
+    municipality = int(zones.locate_many(session, np.array([lon]), np.array([lat]), kind="municipality")[0])
+    zone = session.get(Zone, municipality) if municipality >= 0 else None
+    region_id = zone.parent_id if zone is not None else None
+    chosen = routing.route(session, settings.incident_routing, kind=data.kind,
+                           zone_id=zone.id if zone else None, region_id=region_id)
+    incident = Incident(kind=data.kind, severity=data.severity, description=data.description,
+                        point=ShapelyPoint(lon, lat), zone_id=zone.id if zone else None, region_id=region_id,
+                        lead_organisation_id=chosen.lead_id,
+                        notified_organisation_ids=",".join(str(i) for i in chosen.notified_ids),
+                        reported_by_user_id=principal.user_id, reporter_organisation_id=principal.organisation_id)
+    session.add(incident)
+    session.flush()
+    ref = _ref(session, incident)
+    journal.record(session, actor=principal.actor, action="incident.report", subject_type="incident",
+                   subject_id=incident.id, topics=ref.topics, event_kind="incident.reported",
+                   data={"kind": data.kind, "severity": data.severity, "lon": lon, "lat": lat,
+                         "zone_id": incident.zone_id, "lead_organisation_id": chosen.lead_id,
+                         "notified": list(chosen.notified_ids)},
+                   payload=_payload(session, incident))
+    reporter_leads = principal.organisation_id == chosen.lead_id
+    responsibility.assign_initial(
+        session, actor=principal.actor, ref=ref,
+        holder_user_id=principal.user_id if reporter_leads else None, holder_organisation_id=chosen.lead_id,
+        reason="reported by the lead agency" if reporter_leads else "routed to the lead agency by the rules")
+    return incident
+
+
+def _visible_clause(session: Session, principal: Principal) -> Any:
+    allowed = organisation_ids(session, principal, "incident.read")
+    if allowed is None:
+        return None
+    return or_(Incident.lead_organisation_id.in_(allowed), Incident.reporter_organisation_id.in_(allowed))
+
+
+def get_visible(session: Session, principal: Principal, incident_id: int) -> Incident:
+    """One incident the caller may see; 404 otherwise."""
+    principal.scope("incident.read")
+    query = select(Incident).where(Incident.id == incident_id)
+    clause = _visible_clause(session, principal)
+    incident = session.scalar(query if clause is None else query.where(clause))
+    if incident is None:
+        raise NotFound("no such incident")
+    return incident
+
+
+def list_visible(session: Session, principal: Principal, *, status: str | None, open_only: bool, limit: int,
+                 offset: int) -> list[Incident]:
+    """Incidents the caller may see, newest first."""
+    principal.scope("incident.read")
+    query = select(Incident).order_by(Incident.created_at.desc(), Incident.id.desc())
+    clause = _visible_clause(session, principal)
+    if clause is not None:
+        query = query.where(clause)
+    if status:
+        query = query.where(Incident.status == status)
+    if open_only:
+        query = query.where(Incident.status != "closed")
+    return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+def transition(session: Session, *, principal: Principal, incident_id: int, status: str, note: str) -> Incident:
+    """Move along the lifecycle; only the lead agency's managers, only allowed moves (409 lists them)."""
+    incident = get_visible(session, principal, incident_id)
+    allowed_orgs = organisation_ids(session, principal, "incident.manage")
+    if allowed_orgs is not None and incident.lead_organisation_id not in allowed_orgs:
+        from iolaos.errors import Forbidden
+
+        raise Forbidden("only the lead agency manages this incident", code="not_lead_agency")
+    allowed = TRANSITIONS[incident.status]
+    if status not in allowed:
+        raise Conflict({"message": f"cannot go from {incident.status} to {status}", "status": incident.status,
+                        "allowed": list(allowed)}, code="illegal_transition")
+    before, incident.status, incident.updated_at = incident.status, status, utcnow()
+    session.flush()
+    ref = _ref(session, incident)
+    journal.record(session, actor=principal.actor, action="incident.transition", subject_type="incident",
+                   subject_id=incident.id, data={"from": before, "to": status, "note": note}, topics=ref.topics,
+                   event_kind="incident.updated", payload=_payload(session, incident))
+    if status == "acknowledged":
+        responsibility.take(session, principal=principal, ref=ref, reason="acknowledged the incident")
+    return incident
+
+
+def _payload(session: Session, incident: Incident) -> dict[str, Any]:
+    out = to_out(session, [incident])[0]
+    return out.model_dump(mode="json")
+
+
+def to_out(session: Session, incidents: list[Incident]) -> list[IncidentOut]:
+    """Incidents with their zone names and current holders."""
+    zone_ids = {i for inc in incidents for i in (inc.zone_id, inc.region_id) if i}
+    zone_rows = {z.id: z for z in session.scalars(select(Zone).where(Zone.id.in_(zone_ids)))} if zone_ids else {}
+    out = []
+    for inc in incidents:
+        holder = responsibility.current_row(session, "incident", inc.id)
+        zone, region = zone_rows.get(inc.zone_id), zone_rows.get(inc.region_id)
+        out.append(IncidentOut(
+            id=inc.id, kind=inc.kind, severity=inc.severity, status=inc.status, description=inc.description,
+            point=Point(coordinates=(inc.point.x, inc.point.y)), zone_code=zone.code if zone else None,
+            zone_name_el=zone.name_el if zone else None, region_code=region.code if region else None,
+            lead_organisation_id=inc.lead_organisation_id, notified_organisation_ids=inc.notified_ids,
+            reported_by_user_id=inc.reported_by_user_id, reporter_organisation_id=inc.reporter_organisation_id,
+            allowed_transitions=list(TRANSITIONS[inc.status]),
+            holder_user_id=holder.holder_user_id if holder else None,
+            holder_organisation_id=holder.holder_organisation_id if holder else None,
+            created_at=inc.created_at, updated_at=inc.updated_at))
+    return out
+
+
+def _load_subject(session: Session, principal: Principal, incident_id: int) -> subjects.SubjectRef:
+    return _ref(session, get_visible(session, principal, incident_id))
+
+
+subjects.register("incident", _load_subject)
+__all__ = ["get_visible", "list_visible", "report", "to_out", "transition"]

@@ -1,0 +1,1 @@
+"""Who holds each patrol and incident at every moment, and every handover between holders."""
