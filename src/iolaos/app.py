@@ -19,6 +19,7 @@ from iolaos.health.router import router as health_router
 from iolaos.incidents.router import router as incidents_router
 from iolaos.organisations.router import router as organisations_router
 from iolaos.responsibility.router import router as responsibility_router
+from iolaos.review.router import router as review_router
 from iolaos.volunteers.router import router as volunteers_router
 from iolaos.zones.router import router as zones_router
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(volunteers_router)
     app.include_router(incidents_router)
     app.include_router(responsibility_router)
+    app.include_router(review_router)
     _mount_web(app, settings)
     return app
 

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
         default_factory=lambda: {k: list(v) for k, v in _default_routing().items()},
         description="incident kind → organisation kinds, lead first (JSON)",
     )
+    pdf_font: Path = Field(default=Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+                           description="TrueType font with Greek glyphs for PDF documents")
     web_dir: Path = Field(default=_REPO_ROOT / "web")
     log_level: str = "info"
 
