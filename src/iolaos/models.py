@@ -9,6 +9,7 @@ def import_all_models() -> None:
     from iolaos.incidents import models as _incidents  # noqa: F401
     from iolaos.journal import models as _journal  # noqa: F401
     from iolaos.organisations import models as _organisations  # noqa: F401
+    from iolaos.patrols import models as _patrols  # noqa: F401
     from iolaos.responsibility import models as _responsibility  # noqa: F401
     from iolaos.volunteers import models as _volunteers  # noqa: F401
     from iolaos.zones import models as _zones  # noqa: F401

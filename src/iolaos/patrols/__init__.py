@@ -1,0 +1,1 @@
+"""Patrols and the volunteers assigned to them."""
