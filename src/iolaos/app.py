@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from html import escape
+from pathlib import Path
+from urllib.parse import urlsplit
 
-from fastapi import FastAPI
-from fastapi.responses import FileResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from iolaos import __version__
@@ -16,10 +19,16 @@ from iolaos.config import Settings, get_settings
 from iolaos.db import make_engine
 from iolaos.errors import NotFound, install_error_handlers
 from iolaos.health.router import router as health_router
+from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
 from iolaos.organisations.router import router as organisations_router
+from iolaos.planning.router import router as planning_router
+from iolaos.realtime.hub import Hub
+from iolaos.realtime.router import router as realtime_router
 from iolaos.responsibility.router import router as responsibility_router
 from iolaos.review.router import router as review_router
+from iolaos.risk.router import public_router as risk_public_router
+from iolaos.risk.router import router as risk_router
 from iolaos.volunteers.router import router as volunteers_router
 from iolaos.zones.router import router as zones_router
 
@@ -34,9 +43,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
         app.state.engine = make_engine(settings)
+        app.state.hub = Hub(settings, app.state.engine)
+        await app.state.hub.start()
         try:
             yield
         finally:
+            await app.state.hub.stop()
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -46,29 +58,56 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
     app.include_router(health_router)
     app.include_router(zones_router)
     app.include_router(auth_router)
     app.include_router(organisations_router)
     app.include_router(volunteers_router)
+    app.include_router(realtime_router)
     app.include_router(incidents_router)
     app.include_router(responsibility_router)
     app.include_router(review_router)
+    app.include_router(risk_router)
+    app.include_router(risk_public_router)
+    app.include_router(planning_router)
     _mount_web(app, settings)
     return app
 
 
 def _mount_web(app: FastAPI, settings: Settings) -> None:
-    """Serve the browser pages from ``web/`` when the folder is there."""
+    """Serve the browser pages from ``web/`` (console ``/``, field ``/field``, review ``/review``) and their assets."""
     web = settings.web_dir
     if not web.is_dir():
         log.info("no web folder at %s; serving the API only", web)
         return
-    app.mount("/static", StaticFiles(directory=web), name="static")
+    leaflet = web / "node_modules" / "leaflet" / "dist"
+    if leaflet.is_dir():  # installed from the npm registry by `make web`; mounted before /static, which would shadow it
+        app.mount("/static/vendor/leaflet", StaticFiles(directory=leaflet), name="leaflet")
+    else:
+        log.warning("Leaflet is missing at %s; run `make web` (the maps will not load)", leaflet)
+    app.mount("/static", StaticFiles(directory=web / "static", check_dir=False), name="static")
+    for path, name in (("/", "index.html"), ("/field", "field.html"), ("/review", "review.html")):
+        app.add_route(path, _page(web / name, settings), methods=["GET"], include_in_schema=False)
 
-    @app.get("/", include_in_schema=False)
-    def index() -> FileResponse:
-        page = web / "index.html"
+
+def _page(page: Path, settings: Settings):
+    """A handler serving one HTML page with the tile URL filled in and a same-origin content policy."""
+    tiles = settings.tile_url or ""
+    tile_origin = ""
+    if tiles:
+        parts = urlsplit(tiles.replace("{s}", "*"))
+        tile_origin = f" {parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+    policy = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+              f"img-src 'self' data: blob:{tile_origin}; connect-src 'self'; font-src 'self'; object-src 'none'; "
+              "base-uri 'self'; form-action 'self'; frame-ancestors 'none'")
+
+    async def serve(request: Request) -> HTMLResponse:
         if not page.exists():
-            raise NotFound("no start page")
-        return FileResponse(page)
+            raise NotFound("no such page")
+        text = page.read_text(encoding="utf-8").replace(
+            '<meta name="iolaos-tile-url" content="">', f'<meta name="iolaos-tile-url" content="{escape(tiles)}">')
+        return HTMLResponse(text, headers={"Content-Security-Policy": policy, "Cache-Control": "no-cache",
+                                           "X-Content-Type-Options": "nosniff", "Referrer-Policy": "same-origin"})
+
+    return serve

@@ -14,6 +14,7 @@ from iolaos.auth.actor import system_actor
 from iolaos.config import get_settings
 from iolaos.errors import IolaosError
 from iolaos.journal import cli as audit_cli
+from iolaos.risk import cli as risk_cli
 
 app = typer.Typer(help="IOLAOS: coordination service for volunteer civil protection.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -22,6 +23,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(zones_app, name="zones")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(users_cli.app, name="users")
+app.add_typer(risk_cli.app, name="risk")
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,7 +50,51 @@ class Settings(BaseSettings):
     )
     pdf_font: Path = Field(default=Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
                            description="TrueType font with Greek glyphs for PDF documents")
+    # --- live updates over /ws (src/iolaos/realtime, docs/realtime.md) ---
+    fanout: Literal["memory", "redis", "postgres"] | None = Field(
+        default=None, description="wake-up backend between processes; default: redis when broker_url is set, "
+                                  "else memory (in-process)")
+    realtime_poll_interval: float = Field(default=1.0, gt=0, description="seconds between polls of the event "
+                                          "table, so a lost wake-up only delays delivery")
+    realtime_heartbeat_interval: float = Field(default=15.0, gt=0, description="seconds between ping messages")
+    realtime_send_queue: int = Field(default=1000, ge=8, description="messages queued per connection before "
+                                     "the client is closed as too slow (4008)")
+    realtime_stall_timeout: float = Field(default=5.0, gt=0, description="seconds one send may block before "
+                                          "the client is closed as too slow (4008)")
+    realtime_socket_send_buffer: int = Field(default=131_072, ge=0, description="kernel send buffer per "
+                                             "socket in bytes (0: OS default); small, so frozen clients are "
+                                             "noticed quickly and pin little memory")
+    realtime_max_replay: int = Field(default=10_000, ge=0, description="largest gap a resume may replay; "
+                                     "further behind gets a reset")
+    realtime_replay_cache: int = Field(default=5_000, ge=0, description="recent events kept in memory to "
+                                       "serve resumes without reading the table")
+    realtime_revalidate_interval: float = Field(default=2.0, gt=0, description="seconds between re-checks "
+                                                "of every open socket's token")
+    realtime_reauthorise_interval: float = Field(default=30.0, gt=0, description="seconds between re-checks "
+                                                 "of every subscription's topics")
+    realtime_auth_timeout: float = Field(default=10.0, gt=0, description="seconds to send the auth message")
+    realtime_ticket_ttl: float = Field(default=30.0, gt=0, description="lifetime of a single-use /ws ticket")
+    realtime_max_topics: int = Field(default=200, gt=0, description="topics one connection may subscribe")
+    realtime_allowed_origins: str = Field(default="", description="comma-separated browser origins allowed "
+                                          "on /ws besides the same origin; * allows any")
+    # --- risk map, coverage planning and assignment (src/iolaos/planning, docs/planning.md) ---
+    planning_max_hours_24h: float = Field(default=12.0, gt=0, le=24, description="most patrol hours a "
+                                          "volunteer may do in any 24 hours")
+    planning_min_rest_hours: float = Field(default=8.0, ge=0, le=48, description="least rest between the end "
+                                           "of one patrol and the start of the next")
+    planning_max_travel_km: float = Field(default=60.0, gt=0, le=500, description="farthest a volunteer's home "
+                                          "base may be from the patrolled zone")
+    planning_fairness_days: int = Field(default=7, ge=0, le=60, description="look-back of patrol hours for "
+                                        "spreading work fairly")
+    planning_fairness_weight: float = Field(default=0.05, ge=0, description="km-equivalent per hour² of the "
+                                            "convex fairness cost")
+    planning_cohesion_km: float = Field(default=5.0, ge=0, description="km-equivalent per crew member not "
+                                        "from the crew's main organisation")
+    planning_risk_weights: dict[int, int] = Field(default_factory=lambda: {1: 1, 2: 1, 3: 2, 4: 4, 5: 8},
+                                                  description="risk weight of a filled crew place per "
+                                                  "category (JSON)")
     web_dir: Path = Field(default=_REPO_ROOT / "web")
+    tile_url: str | None = Field(default=None, description="map tiles ({z}/{x}/{y} URL) for the pages; unset: no tiles")
     log_level: str = "info"
 
     @property

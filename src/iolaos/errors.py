@@ -9,10 +9,33 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+
+
+class ErrorOut(BaseModel):
+    """The one error shape: a machine-readable code and a human-readable (or structured) detail."""
+
+    error: str = Field(description="machine-readable code, e.g. not_found, validation_error")
+    detail: Any = Field(description="what went wrong: a message, or a list/object for structured errors")
+
+
+_ERROR_MEANINGS = {
+    401: "No valid bearer token (sign in first)",
+    403: "Your role may not do this",
+    404: "No such object, or it is outside your scope",
+    409: "Clashes with the current state",
+    422: "Invalid input",
+    429: "Too many attempts; see Retry-After",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries declaring that these statuses answer in the one error shape."""
+    return {status: {"model": ErrorOut, "description": _ERROR_MEANINGS.get(status, "Error")} for status in statuses}
 
 
 class IolaosError(Exception):
@@ -106,8 +129,39 @@ def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
     ]
 
 
+def _document_error_shape(schema: dict[str, Any]) -> None:
+    """Make the OpenAPI document tell the truth about errors.
+
+    FastAPI documents its own 422 shape, which the handler below replaces; and any operation may
+    answer an error status it does not list (405, 413, 503…), always in the one shape. So every 422
+    is documented as ``ErrorOut`` and every operation gets a ``default`` response of ``ErrorOut``.
+    """
+    ref = {"$ref": "#/components/schemas/ErrorOut"}
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("ErrorOut", ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}"))
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": _ERROR_MEANINGS[422],
+                                    "content": {"application/json": {"schema": ref}}}
+            responses.setdefault("default", {"description": "Error, in the one error shape",
+                                             "content": {"application/json": {"schema": ref}}})
+    if "HTTPValidationError" not in str(schema.get("paths")):
+        components.pop("HTTPValidationError", None)
+        components.pop("ValidationError", None)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Route every exception type to the single error shape."""
+    """Route every exception type to the single error shape, and document that shape in the OpenAPI."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _document_error_shape(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(IolaosError)
     async def _domain(_: Request, exc: IolaosError) -> JSONResponse:

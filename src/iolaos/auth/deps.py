@@ -6,18 +6,17 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import OAuth2PasswordBearer
-from sqlmodel import Session
 
 from iolaos.auth import service
 from iolaos.auth.principal import Principal
-from iolaos.deps import get_session
+from iolaos.deps import SessionDep
 from iolaos.errors import Unauthenticated
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
 def current_principal(
-    session: Annotated[Session, Depends(get_session)],
+    session: SessionDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     """The signed-in caller; 401 without a valid token. Role and status are read fresh every request."""
@@ -27,5 +26,4 @@ def current_principal(
     return service.resolve_token(session, token)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -41,6 +41,13 @@ ACTIONS: dict[str, str] = {
     "incident.read": "see incidents led or reported by organisations in scope",
     "incident.manage": "move incidents led by organisations in scope along their lifecycle",
     "responsibility.handover": "hand patrols and incidents over between people of organisations in scope",
+    "risk.write": "set zones' fire-risk categories (API and import) for zones in scope",
+    "coverage.read": "see the coverage policy, coverage reports and the equity view for zones in scope",
+    "coverage.write": "edit the coverage policy (a region's own, or the national one)",
+    "plan.write": "plan patrols for zones in scope from the risk map: preview, commit, cancel",
+    "patrol.read": "see patrols, their crews, proposals and the reasons for them",
+    "assignment.respond": "accept or decline proposals for the organisation's volunteers",
+    "assignment.override": "put volunteers on patrols or take them off directly, with a reason",
 }
 
 S = Scope
@@ -48,34 +55,42 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
     "admin": {
         "organisation.read": S.TREE, "organisation.write": S.TREE, "user.read": S.TREE, "user.write": S.TREE,
         "volunteer.read": S.TREE, "volunteer.contact": S.TREE, "volunteer.write": S.TREE, "audit.read": S.TREE,
-        "incident.read": S.TREE,
+        "incident.read": S.TREE, "risk.write": S.TREE, "coverage.read": S.TREE, "coverage.write": S.TREE,
+        "patrol.read": S.TREE,
     },
     "dispatcher": {
         "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION,
         "volunteer.contact": S.REGION, "volunteer.location": S.REGION, "incident.report": S.OWN,
         "incident.read": S.REGION, "incident.manage": S.REGION, "responsibility.handover": S.REGION,
+        "risk.write": S.REGION, "coverage.read": S.REGION, "coverage.write": S.REGION, "plan.write": S.REGION,
+        "patrol.read": S.REGION, "assignment.override": S.REGION,
     },
     "officer": {
         "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION, "incident.report": S.OWN,
         "incident.read": S.REGION, "incident.manage": S.OWN, "responsibility.handover": S.OWN,
+        "coverage.read": S.REGION, "patrol.read": S.REGION,
     },
     "coordinator": {
         "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION,
         "volunteer.location": S.REGION, "incident.report": S.OWN, "incident.read": S.REGION,
         "incident.manage": S.OWN, "responsibility.handover": S.OWN,
+        "coverage.read": S.REGION, "plan.write": S.OWN, "patrol.read": S.REGION,
     },
     "reviewer": {
         "organisation.read": S.REGION, "user.read": S.REGION, "volunteer.read": S.REGION, "audit.read": S.REGION,
         "incident.read": S.REGION,
+        "coverage.read": S.REGION, "patrol.read": S.REGION,
     },
     "leader": {
         "organisation.read": S.OWN, "user.read": S.OWN, "user.write": S.OWN, "volunteer.read": S.OWN,
         "volunteer.contact": S.OWN, "volunteer.write": S.OWN, "volunteer.location": S.OWN,
         "incident.report": S.OWN, "incident.read": S.OWN, "responsibility.handover": S.OWN,
+        "patrol.read": S.OWN, "assignment.respond": S.OWN,
     },
     "volunteer": {
         "organisation.read": S.OWN, "user.read": S.SELF, "volunteer.read": S.SELF, "volunteer.contact": S.SELF,
         "incident.report": S.OWN, "incident.read": S.OWN,
+        "patrol.read": S.SELF,
     },
 }
 
@@ -125,7 +140,8 @@ def render_markdown() -> str:
     lines += [f"| {kind} | {', '.join(roles)} |" for kind, roles in ROLES_BY_ORG_KIND.items()]
     lines += [
         "",
-        "Public without a token: `/healthz`, `/readyz`, sign-in, the API docs, and zones (read-only reference data).",
+        "Public without a token: `/healthz`, `/readyz`, sign-in, the API docs, and zones with their published "
+        "fire-risk levels (read-only reference data, under `/api/v1/zones`).",
         "",
     ]
     return "\n".join(lines)

@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from iolaos.auth.models import ROLES
 
 Role = Literal[ROLES]  # type: ignore[valid-type]
+# Text that is stored: no control characters (PostgreSQL refuses NUL in text, and none belong in a name).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 Username = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, min_length=3, max_length=64,
                                             pattern=r"^[a-z0-9][a-z0-9._-]*$")]
-FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+FullName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200, pattern=PRINTABLE)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200,
+                                         pattern=r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$")]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^\+?[0-9 ()-]{5,39}$")]
 Password = Annotated[str, StringConstraints(min_length=12, max_length=256)]
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def unset(**kwargs: Any) -> Any:
+    """A field of a partial update that may be left out but not sent as null (it can never be empty)."""
+    return Field(default=None, json_schema_extra=_no_default, **kwargs)
 
 
 class TokenOut(BaseModel):
@@ -44,11 +56,11 @@ class UserUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    full_name: FullName | None = None
+    full_name: FullName = unset()
     email: Email | None = None
     phone: Phone | None = None
-    role: Role | None = None
-    is_active: bool | None = None
+    role: Role = unset()
+    is_active: bool = unset()
 
 
 class PasswordChange(BaseModel):
@@ -71,6 +83,12 @@ class UserOut(BaseModel):
     is_active: bool
     email: str | None = None
     phone: str | None = None
+
+
+class RevokedOut(BaseModel):
+    """How many sign-ins were revoked."""
+
+    revoked: int
 
 
 class MeOut(UserOut):

@@ -46,10 +46,15 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
     _check_rate_limits(session, settings, account_key, client_address)
     user = session.scalar(select(User).where(User.username == normalise_username(username)))
     ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_active:
+    if not ok or user is None or not user.is_active or not _organisation_active(session, user):
         _remember_failure(session, account_key, client_address)
         raise Unauthenticated("wrong username or password", code="invalid_credentials", headers=BEARER)
     return _issue(session, settings, user)
+
+
+def _organisation_active(session: Session, user: User) -> bool:
+    """Members of a deactivated organisation cannot sign in (their tokens stop working too)."""
+    return bool(session.scalar(select(Organisation.active).where(Organisation.id == user.organisation_id)))
 
 
 def _issue(session: Session, settings: Settings, user: User) -> IssuedToken:

@@ -6,13 +6,15 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from iolaos.auth.schemas import PRINTABLE, unset
 from iolaos.organisations.models import ACTION_CATEGORIES, ORG_KINDS
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
-ZoneCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200, pattern=PRINTABLE)]
+ZoneCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=PRINTABLE)]
 OrgKind = Literal[ORG_KINDS]  # type: ignore[valid-type]
 Category = Literal[ACTION_CATEGORIES]  # type: ignore[valid-type]
 REGISTRY_PATTERN = r"^[0-9]{1,6}$"
+RegistryNumber = Annotated[str, StringConstraints(pattern=REGISTRY_PATTERN)]
 
 
 class OrganisationCreate(BaseModel):
@@ -25,7 +27,7 @@ class OrganisationCreate(BaseModel):
     name_en: Name
     parent_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     region_code: ZoneCode | None = Field(default=None, description="code of the region it works in, e.g. GR-I")
-    registry_number: str | None = Field(default=None, description="volunteer organisations: registry number")
+    registry_number: RegistryNumber | None = Field(default=None, description="volunteer organisations: 1–6 digits")
     action_categories: list[Category] = Field(default_factory=list, max_length=2)
     zone_codes: list[ZoneCode] = Field(default_factory=list, max_length=500, description="jurisdiction")
 
@@ -35,11 +37,11 @@ class OrganisationUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name_el: Name | None = None
-    name_en: Name | None = None
-    registry_number: str | None = None
-    action_categories: list[Category] | None = Field(default=None, max_length=2)
-    active: bool | None = None
+    name_el: Name = unset()
+    name_en: Name = unset()
+    registry_number: RegistryNumber | None = Field(default=None, description="volunteer organisations: 1–6 digits")
+    action_categories: list[Category] = unset(max_length=2)
+    active: bool = unset()
 
 
 class Jurisdiction(BaseModel):

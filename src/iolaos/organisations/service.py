@@ -11,7 +11,7 @@ from iolaos.auth.principal import Principal, ensure_in_scope, organisation_ids
 from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
-from iolaos.organisations.models import Organisation, OrganisationZone
+from iolaos.organisations.models import ACTION_CATEGORIES, Organisation, OrganisationZone
 from iolaos.organisations.schemas import (
     REGISTRY_PATTERN,
     OrganisationCreate,
@@ -33,6 +33,11 @@ def _check_volunteer_fields(kind: str, registry_number: str | None, categories: 
     elif registry_number or categories:
         raise InvalidInput("only volunteer organisations have a registry number and action categories",
                            code="invalid_input")
+
+
+def _categories_text(categories: list[str]) -> str:
+    """Action categories as stored: each once, in the order of ACTION_CATEGORIES."""
+    return ",".join(c for c in ACTION_CATEGORIES if c in categories)
 
 
 def _zones_by_code(session: Session, codes: list[str]) -> list[Zone]:
@@ -67,9 +72,12 @@ def create(session: Session, *, principal: Principal, data: OrganisationCreate) 
     _check_volunteer_fields(data.kind, data.registry_number, list(data.action_categories))
     _registry_free(session, data.registry_number)
     parent = session.get(Organisation, parent_id)
+    region_id = _region_id(session, data.region_code) if data.region_code else parent.region_id
+    if parent.region_id is not None and region_id != parent.region_id:
+        raise InvalidInput("an organisation works in the region of the organisation above it", code="invalid_region")
     org = Organisation(kind=data.kind, name_el=data.name_el, name_en=data.name_en, parent_id=parent_id,
-                       region_id=_region_id(session, data.region_code) if data.region_code else parent.region_id,
-                       registry_number=data.registry_number, action_categories=",".join(data.action_categories))
+                       region_id=region_id, registry_number=data.registry_number,
+                       action_categories=_categories_text(data.action_categories))
     session.add(org)
     session.flush()
     _set_zones(session, org, _zones_by_code(session, data.zone_codes))
@@ -90,7 +98,7 @@ def update(session: Session, *, principal: Principal, org_id: int, data: Organis
         raise Conflict("you cannot deactivate your own organisation", code="self_lockout")
     before = {k: getattr(org, k) for k in changes if k != "action_categories"}
     for key, value in changes.items():
-        setattr(org, key, ",".join(value) if key == "action_categories" else value)
+        setattr(org, key, _categories_text(value) if key == "action_categories" else value)
     org.updated_at = utcnow()
     session.flush()
     journal.record(session, actor=principal.actor, action="organisation.update", subject_type="organisation",

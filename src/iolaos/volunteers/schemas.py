@@ -7,10 +7,11 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from iolaos.auth.schemas import Email, FullName, Phone
+from iolaos.auth.schemas import Email, FullName, Phone, unset
 from iolaos.volunteers.models import VOLUNTEER_STATUSES
 
 Status = Literal[VOLUNTEER_STATUSES]  # type: ignore[valid-type]
+WINDOW_YEARS = (2000, 2099)
 SkillCode = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9_]{2,40}$")]
 NationalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=40,
                                               pattern=r"^[A-Za-z0-9-]+$")]
@@ -35,7 +36,7 @@ class Skill(BaseModel):
 
 
 class Window(BaseModel):
-    """An availability window (timezone-aware, ends after it starts, at most 14 days)."""
+    """An availability window (timezone-aware, ends after it starts, at most 14 days, years 2000–2099)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -44,6 +45,9 @@ class Window(BaseModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
+        # Checked first: converting a datetime near year 1 or 9999 to UTC would overflow.
+        if not all(WINDOW_YEARS[0] <= t.year <= WINDOW_YEARS[1] for t in (self.starts_at, self.ends_at)):
+            raise ValueError(f"availability windows lie between the years {WINDOW_YEARS[0]} and {WINDOW_YEARS[1]}")
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         if (self.ends_at - self.starts_at).days > 14:
@@ -72,11 +76,11 @@ class VolunteerUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    full_name: FullName | None = None
+    full_name: FullName = unset()
     phone: Phone | None = None
     email: Email | None = None
     home_base: Point | None = None
-    status: Status | None = None
+    status: Status = unset()
 
 
 class SkillList(BaseModel):

@@ -27,12 +27,28 @@ def _topics(v: Volunteer) -> list[str]:
     return [f"org:{v.organisation_id}", f"volunteer:{v.id}"]
 
 
-def create(session: Session, *, principal: Principal, data: VolunteerCreate) -> Volunteer:
-    """Register a volunteer in the caller's own volunteer organisation."""
+def _target_org(session: Session, principal: Principal, org_id: int | None) -> Organisation:
+    """The volunteer organisation to register in: the caller's own, or ``org_id`` within their scope."""
     principal.scope("volunteer.write")
-    org = session.get(Organisation, principal.organisation_id)
+    if org_id is None:
+        org = session.get(Organisation, principal.organisation_id)
+        if org.kind != "volunteer_org":
+            raise Forbidden("volunteers are registered by their own volunteer organisation; "
+                            "use /organisations/{org_id}/volunteers", code="forbidden")
+        return org
+    org = session.get(Organisation, org_id)
+    if org is None:
+        raise NotFound("no such organisation")
+    ensure_in_scope(session, principal, "volunteer.write", org.id, what="organisation")
     if org.kind != "volunteer_org":
-        raise Forbidden("volunteers are registered by their own volunteer organisation", code="forbidden")
+        raise InvalidInput("volunteers belong to volunteer organisations", code="not_a_volunteer_org")
+    return org
+
+
+def create(session: Session, *, principal: Principal, data: VolunteerCreate, org_id: int | None = None
+           ) -> Volunteer:
+    """Register a volunteer in the caller's own volunteer organisation, or in ``org_id`` within their scope."""
+    org = _target_org(session, principal, org_id)
     _unique_identity(session, data.national_id, data.user_id, org.id)
     volunteer = Volunteer(organisation_id=org.id, user_id=data.user_id, national_id=data.national_id,
                           full_name=data.full_name, phone=data.phone, email=data.email,

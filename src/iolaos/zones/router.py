@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlmodel import Session
+from fastapi import APIRouter, Query, Request
 
-from iolaos.deps import get_session
+from iolaos.deps import SessionDep
 from iolaos.kit.geo import parse_bbox
 from iolaos.zones import service
 from iolaos.zones.schemas import LocateResult, ZoneCollection, ZoneFeature
 
 router = APIRouter(prefix="/api/v1/zones", tags=["zones"])
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 @router.get("", response_model=ZoneCollection, summary="List zones as a GeoJSON FeatureCollection")

@@ -1,0 +1,1 @@
+"""Coverage policy, patrol planning and optimal volunteer-to-patrol assignment."""

@@ -1,0 +1,131 @@
+"""HTTP routes of coverage planning: policy, plans, patrols, proposals and coverage reports."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from iolaos.auth.deps import PrincipalDep, SessionDep
+from iolaos.errors import error_responses
+from iolaos.planning import policy, reports, service, workflow
+from iolaos.planning.schemas import (
+    CoverageRow,
+    DecisionIn,
+    EquityOut,
+    OverrideIn,
+    PatrolOut,
+    PlanIn,
+    PlanOut,
+    PolicyIn,
+    PolicyOut,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["planning"])
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+RegionCode = Annotated[str | None, Query(min_length=1, max_length=40, description="a region's zone code")]
+READ = error_responses(401, 403, 404, 422)
+WRITE = error_responses(401, 403, 404, 409, 422)
+
+
+@router.get("/coverage/policy", response_model=PolicyOut, summary="The coverage policy in force", responses=READ)
+def get_policy(session: SessionDep, principal: PrincipalDep, region: RegionCode = None) -> PolicyOut:
+    """Per risk category: patrols per zone and shift, crew, skills, capability, shifts; and where each comes from."""
+    principal.scope("coverage.read")
+    return policy.policy_out(session, region)
+
+
+@router.put("/coverage/policy", response_model=PolicyOut, summary="Change the coverage policy", responses=WRITE)
+def set_policy(session: SessionDep, principal: PrincipalDep, body: PolicyIn) -> PolicyOut:
+    """New versions of some categories' rules for your region (national organisations: any, or national)."""
+    return policy.set_policy(session, principal=principal, data=body)
+
+
+@router.get("/plans/preview", response_model=PlanOut, summary="Preview the plan of a day", responses=READ)
+def preview(request: Request, session: SessionDep, principal: PrincipalDep,
+            day: Annotated[date, Query(alias="date")], region: RegionCode = None) -> PlanOut:
+    """Required patrols from the day's risk map and policy, with the best crews and reasons; nothing is written."""
+    return service.preview(session, request.app.state.settings, principal=principal, day=day, region_code=region)
+
+
+@router.post("/plans", response_model=PlanOut, status_code=201, summary="Commit the plan of a day",
+             responses=WRITE)
+def commit(request: Request, session: SessionDep, principal: PrincipalDep, body: PlanIn) -> PlanOut:
+    """Write the patrols and send the proposals to the organisations' leaders; open places say why."""
+    return service.commit(session, request.app.state.settings, principal=principal, day=body.date,
+                          region_code=body.region_code, expected=body.fingerprint)
+
+
+@router.get("/patrols", response_model=list[PatrolOut], summary="Patrols you may see", responses=READ)
+def list_patrols(session: SessionDep, principal: PrincipalDep,
+                 day: Annotated[date | None, Query(alias="date")] = None,
+                 status: Annotated[str | None, Query(pattern="^(planned|staffed|active|completed|cancelled)$")] = None,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 100,
+                 offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[PatrolOut]:
+    """By shift start; leaders see their organisation's, volunteers their own."""
+    found = workflow.list_visible(session, principal, day=day, status=status, limit=limit, offset=offset)
+    return workflow.to_out(session, principal, found)
+
+
+@router.get("/patrols/{patrol_id}", response_model=PatrolOut, summary="One patrol", responses=READ)
+def get_patrol(session: SessionDep, principal: PrincipalDep, patrol_id: Id) -> PatrolOut:
+    """A patrol with its crew, the reasons for each proposal, and why open places are open."""
+    return workflow.to_out(session, principal, [workflow.get_visible(session, principal, patrol_id)])[0]
+
+
+@router.post("/patrols/{patrol_id}/crew", response_model=PatrolOut, summary="Put a volunteer on a patrol",
+             responses=WRITE)
+def override(request: Request, session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: OverrideIn
+             ) -> PatrolOut:
+    """Dispatchers: assign directly (accepted at once) with a reason; the hard constraints still apply."""
+    patrol = workflow.override(session, request.app.state.settings, principal=principal, patrol_id=patrol_id,
+                               volunteer_id=body.volunteer_id, reason=body.reason)
+    return workflow.to_out(session, principal, [patrol])[0]
+
+
+@router.post("/patrols/{patrol_id}/cancel", response_model=PatrolOut, summary="Cancel a patrol", responses=WRITE)
+def cancel(session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: DecisionIn) -> PatrolOut:
+    """Cancel a planned or staffed patrol and its crew's assignments, with a reason."""
+    patrol = workflow.cancel(session, principal=principal, patrol_id=patrol_id, reason=body.reason)
+    return workflow.to_out(session, principal, [patrol])[0]
+
+
+@router.post("/assignments/{assignment_id}/accept", response_model=PatrolOut, summary="Accept a proposal",
+             responses=WRITE)
+def accept(request: Request, session: SessionDep, principal: PrincipalDep, assignment_id: Id) -> PatrolOut:
+    """Leaders: accept a proposal for one of your volunteers (the hard constraints are checked again)."""
+    patrol = workflow.accept(session, request.app.state.settings, principal=principal, assignment_id=assignment_id)
+    return workflow.to_out(session, principal, [patrol])[0]
+
+
+@router.post("/assignments/{assignment_id}/decline", response_model=PatrolOut, summary="Decline a proposal",
+             responses=WRITE)
+def decline(session: SessionDep, principal: PrincipalDep, assignment_id: Id, body: DecisionIn) -> PatrolOut:
+    """Leaders: decline (or withdraw) one of your volunteers, with a reason."""
+    patrol = workflow.decline(session, principal=principal, assignment_id=assignment_id, reason=body.reason)
+    return workflow.to_out(session, principal, [patrol])[0]
+
+
+@router.post("/assignments/{assignment_id}/remove", response_model=PatrolOut, summary="Take a volunteer off",
+             responses=WRITE)
+def remove(session: SessionDep, principal: PrincipalDep, assignment_id: Id, body: DecisionIn) -> PatrolOut:
+    """Dispatchers: take a volunteer off a patrol, with a reason."""
+    patrol = workflow.remove(session, principal=principal, assignment_id=assignment_id, reason=body.reason)
+    return workflow.to_out(session, principal, [patrol])[0]
+
+
+@router.get("/coverage/report", response_model=list[CoverageRow], summary="Required vs staffed per zone and day",
+            responses=READ)
+def coverage_report(session: SessionDep, principal: PrincipalDep, start: date, end: date,
+                    region: RegionCode = None) -> list[CoverageRow]:
+    """For dispatchers: crew places required by the risk map and policy against those planned and staffed."""
+    return reports.coverage(session, principal=principal, start=start, end=end, region_code=region)
+
+
+@router.get("/coverage/equity", response_model=EquityOut, summary="Equity of coverage across municipalities",
+            responses=READ)
+def coverage_equity(session: SessionDep, principal: PrincipalDep, start: date, end: date,
+                    region: RegionCode = None) -> EquityOut:
+    """For regional reviewers: staffed/required per municipality, its Gini coefficient, under-covered high-risk days."""
+    return reports.equity(session, principal=principal, start=start, end=end, region_code=region)

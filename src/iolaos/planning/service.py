@@ -1,0 +1,222 @@
+"""Planning: the day's map and policy → required patrols → optimal crews; preview, then commit."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from time import perf_counter
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.config import Settings
+from iolaos.errors import Conflict, NotFound
+from iolaos.journal import service as journal
+from iolaos.kit.time import utcnow
+from iolaos.patrols.models import Assignment, Patrol
+from iolaos.planning import instance as builder
+from iolaos.planning import optimiser
+from iolaos.planning.core import Placement, Result
+from iolaos.planning.models import PlanRun, UnfilledSlot
+from iolaos.planning.schemas import CrewOut, ObjectiveOut, OpenPlaceOut, PatrolOut, PlanOut
+from iolaos.responsibility import service as responsibility
+from iolaos.responsibility import subjects
+from iolaos.risk import service as risk
+from iolaos.risk.models import CATEGORIES
+
+
+def _area(session: Session, principal: Principal, region_code: str | None) -> tuple[set[int] | None, int | None]:
+    """Zones the caller may plan (within ``region_code`` when given) and that region's id; 404 outside."""
+    allowed = risk.zones_in_scope(session, principal, "plan.write")
+    if region_code is None:
+        return allowed, None
+    tree = risk.zone_tree(session)
+    region_id = tree.by_code().get(region_code)
+    if region_id is None or tree.by_id[region_id].kind != "region" or (allowed is not None and region_id not in
+                                                                       allowed):
+        raise NotFound(f"no region with code {region_code!r} in your area")
+    within = tree.below({region_id})
+    return (within if allowed is None else within & allowed), region_id
+
+
+def _solve(session: Session, settings: Settings, principal: Principal, day: date, region_code: str | None
+           ) -> tuple[builder.Built, Result, int | None]:
+    zones, region_id = _area(session, principal, region_code)
+    volunteer_orgs = organisation_ids(session, principal, "volunteer.read")
+    built = builder.build(session, settings, day, zones, volunteer_orgs)
+    return built, optimiser.assign(built.instance), region_id
+
+
+def preview(session: Session, settings: Settings, *, principal: Principal, day: date, region_code: str | None
+            ) -> PlanOut:
+    """The plan the engine would commit now; nothing is written."""
+    principal.scope("plan.write")
+    started = perf_counter()
+    built, result, _ = _solve(session, settings, principal, day, region_code)
+    return _plan_out(session, built, result, day, region_code, None, perf_counter() - started)
+
+
+def commit(session: Session, settings: Settings, *, principal: Principal, day: date, region_code: str | None,
+           expected: str | None) -> PlanOut:
+    """Write the plan: new patrols, proposals to organisation leaders, open places with reasons; journalled."""
+    principal.scope("plan.write")
+    started = perf_counter()
+    built, result, region_id = _solve(session, settings, principal, day, region_code)
+    if expected is not None and expected != built.fingerprint:
+        raise Conflict({"message": "the inputs changed since the preview; preview again",
+                        "fingerprint": built.fingerprint}, code="plan_changed")
+    if not built.instance.needs:
+        raise Conflict("nothing to plan: no zone in your area needs patrols on that day", code="nothing_to_plan")
+    run = _new_run(session, principal, day, region_id, region_code, built, result)
+    patrols = _write_patrols(session, principal, built, result, run)
+    _write_gaps(session, run, patrols, result)
+    journal.record(session, actor=principal.actor, action="plan.commit", subject_type="plan", subject_id=run.id,
+                   data={"plan_key": run.plan_key, **json.loads(run.summary)},
+                   topics=_region_topics(session, patrols.values()))
+    return _plan_out(session, built, result, day, region_code, run.plan_key, perf_counter() - started, patrols)
+
+
+def _new_run(session: Session, principal: Principal, day: date, region_id: int | None, region_code: str | None,
+             built: builder.Built, result: Result) -> PlanRun:
+    runs = session.scalar(select(func.count()).select_from(PlanRun).where(PlanRun.day == day)) or 0
+    o = result.objective
+    summary = {"date": day.isoformat(), "region": region_code, "patrols": len(built.instance.needs),
+               "places": o.places, "filled": o.filled, "coverage": o.coverage, "travel_km": round(o.travel_km, 2),
+               "fairness": round(o.fairness, 2), "cohesion": round(o.cohesion, 2)}
+    run = PlanRun(plan_key=f"{day.isoformat()}:{region_code or 'all'}:{runs + 1}", day=day, region_id=region_id,
+                  committed_by_user_id=principal.user_id, fingerprint=built.fingerprint,
+                  summary=json.dumps(summary, sort_keys=True))
+    session.add(run)
+    session.flush()
+    return run
+
+
+def _write_patrols(session: Session, principal: Principal, built: builder.Built, result: Result, run: PlanRun
+                   ) -> dict[str, Patrol]:
+    """Patrol rows for new needs, proposals for every placement; each patrol journalled and live."""
+    by_need: dict[str, list[Placement]] = {}
+    for p in result.placements:
+        by_need.setdefault(p.need_key, []).append(p)
+    orgs_of = {c.id: c.org_id for c in built.instance.candidates}
+    out: dict[str, Patrol] = {}
+    for need in built.instance.needs:
+        patrol, created = _patrol_for(session, principal, built, need.key, result.executing_org.get(need.key), run)
+        crew = by_need.get(need.key, [])
+        session.add_all([Assignment(patrol_id=patrol.id, volunteer_id=p.volunteer_id, status="proposed",
+                                    proposed_by="engine", reasons=json.dumps(list(p.reasons), ensure_ascii=False))
+                         for p in crew])
+        session.flush()
+        topics = patrol_topics(session, patrol, {orgs_of[p.volunteer_id] for p in crew},
+                               {p.volunteer_id for p in crew})
+        journal.record(session, actor=principal.actor, action="patrol.plan" if created else "patrol.restaff",
+                       subject_type="patrol", subject_id=patrol.id, topics=topics, event_kind="patrol.proposed",
+                       data={"plan_key": run.plan_key, "zone_id": patrol.zone_id, "proposed": [
+                           p.volunteer_id for p in crew], "open": len(need.slots) - len(crew)})
+        if created:
+            responsibility.assign_initial(session, actor=principal.actor, ref=_ref(session, patrol),
+                                          holder_user_id=principal.user_id,
+                                          holder_organisation_id=principal.organisation_id,
+                                          reason=f"planned from the risk map ({run.plan_key})")
+        out[need.key] = patrol
+    return out
+
+
+def _patrol_for(session: Session, principal: Principal, built: builder.Built, key: str, org_id: int | None,
+                run: PlanRun) -> tuple[Patrol, bool]:
+    if key in built.existing:
+        patrol = built.existing[key]
+        if patrol.organisation_id is None and org_id is not None:
+            patrol.organisation_id = org_id
+        return patrol, False
+    req = built.requirements[key]
+    patrol = Patrol(zone_id=req.zone_id, organisation_id=org_id, shift_start=req.start, shift_end=req.end,
+                    crew_size=req.rule.crew_size, required_skills=",".join(req.rule.required_skills),
+                    capability=req.rule.capability, risk_category=req.category, status="planned",
+                    plan_key=run.plan_key, created_by_user_id=principal.user_id)
+    session.add(patrol)
+    session.flush()
+    return patrol, True
+
+
+def _write_gaps(session: Session, run: PlanRun, patrols: dict[str, Patrol], result: Result) -> None:
+    session.add_all([UnfilledSlot(plan_run_id=run.id, patrol_id=patrols[g.need_key].id, skill=g.skill,
+                                  reason=g.reason[:500]) for g in result.gaps])
+    session.flush()
+
+
+def patrol_topics(session: Session, patrol: Patrol, orgs: set[int] = frozenset(), volunteers: set[int] = frozenset()
+                  ) -> list[str]:
+    """Live topics of a patrol: itself, its zone and region, organisations and volunteers involved."""
+    tree = risk.zone_tree(session)
+    topics = {f"patrol:{patrol.id}", f"zone:{tree.by_id[patrol.zone_id].code}"}
+    region = tree.region_of(patrol.zone_id)
+    if region is not None:
+        topics.add(f"region:{region.code}")
+    org_ids = set(orgs) | ({patrol.organisation_id} if patrol.organisation_id else set())
+    topics |= {f"org:{o}" for o in org_ids} | {f"volunteer:{v}" for v in volunteers}
+    return sorted(topics)
+
+
+def _region_topics(session: Session, patrols) -> list[str]:
+    tree = risk.zone_tree(session)
+    regions = {tree.region_of(p.zone_id) for p in patrols}
+    return sorted(f"region:{r.code}" for r in regions if r is not None) or ["risk"]
+
+
+def _ref(session: Session, patrol: Patrol) -> subjects.SubjectRef:
+    holder = responsibility.current_row(session, "patrol", patrol.id)
+    org_id = patrol.organisation_id or (holder.holder_organisation_id if holder else 0)
+    return subjects.SubjectRef("patrol", patrol.id, org_id, tuple(patrol_topics(session, patrol)))
+
+
+def _plan_out(session: Session, built: builder.Built, result: Result, day: date, region_code: str | None,
+              plan_key: str | None, seconds: float, patrols: dict[str, Patrol] | None = None) -> PlanOut:
+    tree = risk.zone_tree(session)
+    by_need: dict[str, list[Placement]] = {}
+    for p in result.placements:
+        by_need.setdefault(p.need_key, []).append(p)
+    gaps: dict[str, list[OpenPlaceOut]] = {}
+    for g in result.gaps:
+        gaps.setdefault(g.need_key, []).append(OpenPlaceOut(skill=g.skill, reason=g.reason))
+    orgs_of = {c.id: c.org_id for c in built.instance.candidates}
+    ids = _assignment_ids(session, patrols) if patrols else {}
+    out = []
+    for need in built.instance.needs:
+        zone, patrol = tree.by_id[need.zone_id], (patrols or {}).get(need.key) or built.existing.get(need.key)
+        crew = [CrewOut(assignment_id=ids.get((patrol.id, p.volunteer_id)) if patrol and patrols else None,
+                        volunteer_id=p.volunteer_id, volunteer_name=built.names.get(p.volunteer_id),
+                        organisation_id=orgs_of[p.volunteer_id], status="proposed", slot_skill=need.slots[p.slot],
+                        travel_km=round(p.travel_km, 2), reasons=list(p.reasons)) for p in by_need.get(need.key, [])]
+        out.append(PatrolOut(
+            key=need.key, patrol_id=patrol.id if patrol else None, zone_code=zone.code, zone_name_el=zone.name_el,
+            zone_name_en=zone.name_en, risk_category=need.category, colour=CATEGORIES[need.category][2]
+            if need.category in CATEGORIES else None, shift_start=_dt(need.start), shift_end=_dt(need.end),
+            capability=need.capability, crew_size=len(need.slots) + len(need.crew_orgs),
+            required_skills=[s for s in need.slots if s], status=patrol.status if patrol else "planned",
+            executing_organisation_id=result.executing_org.get(need.key),
+            plan_key=patrol.plan_key if patrol else None, crew=crew, open_places=gaps.get(need.key, [])))
+    o = result.objective
+    return PlanOut(date=day, region_code=region_code, committed=plan_key is not None, plan_key=plan_key,
+                   fingerprint=built.fingerprint, seconds=round(seconds, 3), patrols=out,
+                   objective=ObjectiveOut(coverage=o.coverage, filled=o.filled, places=o.places,
+                                          travel_km=round(o.travel_km, 3), fairness=round(o.fairness, 3),
+                                          cohesion=round(o.cohesion, 3), secondary=round(o.secondary, 3)))
+
+
+def _assignment_ids(session: Session, patrols: dict[str, Patrol]) -> dict[tuple[int, int], int]:
+    ids = [p.id for p in patrols.values()]
+    rows = session.execute(select(Assignment.patrol_id, Assignment.volunteer_id, Assignment.id)
+                           .where(Assignment.patrol_id.in_(ids))) if ids else []
+    return {(p, v): a for p, v, a in rows}
+
+
+def _dt(seconds: int):
+    from datetime import UTC, datetime
+
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def touch(patrol: Patrol) -> None:
+    """Mark a patrol changed now."""
+    patrol.updated_at = utcnow()

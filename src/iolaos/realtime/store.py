@@ -1,0 +1,110 @@
+"""What the hub reads from the database: new events, the journal head, tokens and topic decisions.
+
+Every method here is blocking; the hub runs them in its worker threads, never on the event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from iolaos.auth import service as auth_service
+from iolaos.auth.principal import Principal
+from iolaos.config import Settings
+from iolaos.errors import Unauthenticated
+from iolaos.journal.models import Event, JournalHead
+from iolaos.realtime import protocol, topics
+
+_ev, _head = Event.__table__, JournalHead.__table__
+_READ_AFTER = (select(_ev.c.seq, _ev.c.occurred_at, _ev.c.kind, _ev.c.topics, _ev.c.payload)
+               .where(_ev.c.seq > bindparam("after")).order_by(_ev.c.seq).limit(bindparam("n")))
+_READ_HEAD = select(_head.c.event_seq, _head.c.epoch).where(_head.c.id == 1)
+_READ_MIN = select(func.min(_ev.c.seq))
+Row = tuple[int, datetime, str, str, str]
+Resolved = tuple[Principal, topics.Audience]
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """An event read from the table, encoded once for every connection."""
+
+    seq: int
+    topics: tuple[str, ...]
+    orgs: frozenset[int]
+    text: str
+
+
+def to_live(row: Row) -> LiveEvent:
+    """Encode one row of the event table."""
+    seq, occurred_at, kind, topic_text, payload = row
+    found = tuple(topic_text.split())
+    text = protocol.event_message(seq, occurred_at, kind, found, payload)
+    return LiveEvent(seq, found, topics.event_orgs(found), text)
+
+
+def _reader_engine(settings: Settings, engine: Engine) -> Engine:
+    """On SQLite a separate read-only engine: its reads take no write lock (the app's engine begins every
+    transaction with ``BEGIN IMMEDIATE``). Elsewhere the app's engine."""
+    url = settings.database_url
+    if engine.dialect.name != "sqlite" or ":memory:" in url or url.rstrip("/") == "sqlite:":
+        return engine
+    reader = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=4,
+                           max_overflow=4)
+
+    @event.listens_for(reader, "connect")
+    def _read_only(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.execute("PRAGMA query_only=ON")
+
+    return reader
+
+
+class JournalReader:
+    """Blocking reads for the hub, on an engine that never writes."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self._app_engine = engine
+        self.engine = _reader_engine(settings, engine)
+
+    def read_after(self, after: int, n: int) -> list[Row]:
+        """Up to ``n`` events with ``seq > after`` in seq order."""
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(_READ_AFTER, {"after": after, "n": n})]  # type: ignore[misc]
+
+    def read_head(self) -> tuple[int, str]:
+        """The journal head: (last event seq, epoch)."""
+        with self.engine.connect() as conn:
+            seq, epoch = conn.execute(_READ_HEAD).one()
+        return int(seq), str(epoch)
+
+    def read_min(self) -> int | None:
+        """The oldest event seq still stored (None when the table is empty)."""
+        with self.engine.connect() as conn:
+            return conn.execute(_READ_MIN).scalar()
+
+    def resolve(self, token: str) -> Resolved | None:
+        """The principal behind a token and its audience; None when the token is not (or no longer) valid."""
+        with Session(self.engine) as session:
+            try:
+                principal = auth_service.resolve_token(session, token)
+            except Unauthenticated:
+                return None
+            return principal, topics.audience(session, principal)
+
+    def resolve_many(self, tokens: set[str]) -> dict[str, Resolved | None]:
+        """``resolve`` for each token, in one session-per-token sweep."""
+        return {token: self.resolve(token) for token in tokens}
+
+    def authorise(self, principal: Principal, names: list[str] | set[str]) -> dict[str, str | None]:
+        """``topics.authorise`` in a fresh session."""
+        with Session(self.engine) as session:
+            return topics.authorise(session, principal, sorted(names) if isinstance(names, set) else names)
+
+    def dispose(self) -> None:
+        """Close the reader's own engine (not the app's)."""
+        if self.engine is not self._app_engine:
+            self.engine.dispose()

@@ -1,0 +1,162 @@
+"""Who may subscribe to which topic, and which events a subscriber may receive.
+
+Topics name what an event is about; the journal writes them with each event (``topics=[…]``).
+
+``authorise(session, principal, topics)`` is the one place that decides subscriptions. Each rule reuses the
+owning feature's own visibility check, so a topic is open exactly when the matching REST object is:
+
+=====================  =================================================================================
+topic                  who may subscribe
+=====================  =================================================================================
+``org:<id>``           the organisation is in the caller's ``organisation.read`` scope
+``volunteer:<id>``     the caller may read that volunteer (``volunteer.read`` scope over its organisation;
+                       ``self`` scope: only their own volunteer record)
+``user:<id>``          the caller themself, or the account is in their ``user.read`` scope
+``incident:<id>``      the caller may see the incident (the incidents feature's own rule)
+``patrol:<id>``        the caller may see the patrol (once the patrols feature registers its rule)
+``region:<code>``      ``<code>`` is a region and it is the caller organisation's region, or the caller's
+                       organisation is national (has no region)
+``zone:<code>``        the zone lies in the caller organisation's region, or the caller is national
+``zones``              every signed-in caller (zones are public reference data)
+=====================  =================================================================================
+
+Anything else is refused. A refused topic answers the same whether the object exists or not.
+
+Events are checked too (``may_receive``): an event reaches a connection only when one of its topics is an
+authorised subscription of that connection **and**, when the event names organisations (``org:<id>``
+topics), at least one of them is in the subscriber's ``organisation.read`` scope (the *audience*). So a
+geographic feed (``zone:``/``region:``) never carries another organisation's private events to someone who
+could not read that organisation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from sqlmodel import Session
+
+from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.errors import IolaosError
+
+TOPIC = re.compile(r"^(?:zones|(org|volunteer|user|incident|patrol|region|zone):([A-Za-z0-9_.\-]{1,64}))$")
+NUMERIC_KINDS = frozenset({"org", "volunteer", "user", "incident", "patrol"})
+FORBIDDEN = "forbidden"
+INVALID = "invalid_topic"
+
+Audience = frozenset[int] | None
+"""Organisation ids whose events a subscriber may receive; None means every organisation."""
+
+
+def parse(topic: str) -> tuple[str, str] | None:
+    """``("org", "12")`` for ``org:12``, ``("zones", "")`` for ``zones``; None for a malformed topic."""
+    if not isinstance(topic, str):
+        return None
+    match = TOPIC.match(topic)
+    if match is None:
+        return None
+    if match.group(1) is None:
+        return ("zones", "")
+    kind, key = match.group(1), match.group(2)
+    if kind in NUMERIC_KINDS and not (key.isdigit() and 0 < int(key) < 2**31):
+        return None
+    return (kind, key)
+
+
+def authorise(session: Session, principal: Principal, topics: Iterable[str]) -> dict[str, str | None]:
+    """Decide each topic for this caller: ``None`` when allowed, else the reason it is refused.
+
+    The rules are in the module docstring; each delegates to the owning feature's visibility check.
+    """
+    decisions: dict[str, str | None] = {}
+    for topic in topics:
+        parsed = parse(topic)
+        if parsed is None:
+            decisions[topic] = INVALID
+            continue
+        try:
+            allowed = _allowed(session, principal, *parsed)
+        except IolaosError:  # NotFound / Forbidden from a feature's visibility check
+            allowed = False
+        decisions[topic] = None if allowed else FORBIDDEN
+    return decisions
+
+
+def _allowed(session: Session, principal: Principal, kind: str, key: str) -> bool:
+    """One topic's rule (raises the feature's NotFound/Forbidden when the object is out of reach)."""
+    if kind == "zones":
+        return True
+    if kind == "org":
+        from iolaos.organisations import service as organisations
+
+        organisations.get_visible(session, principal, int(key))
+        return True
+    if kind == "volunteer":
+        from iolaos.volunteers import service as volunteers
+
+        volunteers.get_visible(session, principal, int(key))
+        return True
+    if kind == "user":
+        if int(key) == principal.user_id:
+            return True
+        from iolaos.auth import users
+
+        users.get_visible(session, principal, int(key))
+        return True
+    if kind in ("incident", "patrol"):
+        return _subject_visible(session, principal, kind, int(key))
+    return _in_callers_region(session, principal, kind, key)
+
+
+def _subject_visible(session: Session, principal: Principal, kind: str, subject_id: int) -> bool:
+    """Incidents and patrols: the feature's loader (registered with responsibility) checks visibility."""
+    try:
+        from iolaos.responsibility import subjects
+    except ImportError:  # pragma: no cover - feature not installed
+        return False
+    subjects.load(session, principal, kind, subject_id)
+    return True
+
+
+def _in_callers_region(session: Session, principal: Principal, kind: str, code: str) -> bool:
+    """``region:``/``zone:``: the zone exists and lies in the caller's region (national callers: anywhere)."""
+    from iolaos.zones import service as zones
+    from iolaos.zones.models import Zone
+
+    zone = zones.get_zone(session, code)
+    if kind == "region" and zone.kind != "region":
+        return False
+    if principal.region_id is None:
+        return True
+    seen: set[int] = set()
+    while zone is not None and zone.id not in seen:
+        if zone.id == principal.region_id:
+            return True
+        if zone.kind == "region" or zone.parent_id is None:
+            return False
+        seen.add(zone.id)
+        zone = session.get(Zone, zone.parent_id)
+    return False
+
+
+def audience(session: Session, principal: Principal) -> Audience:
+    """The organisations whose events this caller may receive: their ``organisation.read`` scope."""
+    try:
+        found = organisation_ids(session, principal, "organisation.read")
+    except IolaosError:  # the role may not read organisations at all
+        return frozenset()
+    return None if found is None else frozenset(found)
+
+
+def event_orgs(topics: Iterable[str]) -> frozenset[int]:
+    """The organisation ids an event names in its ``org:<id>`` topics."""
+    found = set()
+    for topic in topics:
+        if topic.startswith("org:") and topic[4:].isdigit():
+            found.add(int(topic[4:]))
+    return frozenset(found)
+
+
+def may_receive(orgs: frozenset[int], allowed: Audience) -> bool:
+    """True when an event naming ``orgs`` may reach a subscriber with audience ``allowed``."""
+    return not orgs or allowed is None or not orgs.isdisjoint(allowed)
