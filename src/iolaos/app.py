@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,8 @@ from iolaos.auth.router import router as auth_router
 from iolaos.config import Settings, get_settings
 from iolaos.db import make_engine
 from iolaos.errors import NotFound, install_error_handlers
+from iolaos.field.jobs import run_sweeps
+from iolaos.field.router import router as field_router
 from iolaos.health.router import router as health_router
 from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
@@ -45,9 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.engine = make_engine(settings)
         app.state.hub = Hub(settings, app.state.engine)
         await app.state.hub.start()
+        sweeper = asyncio.create_task(run_sweeps(app.state.engine, settings)) if settings.field_sweep_seconds else None
         try:
             yield
         finally:
+            if sweeper is not None:
+                sweeper.cancel()
             await app.state.hub.stop()
             app.state.engine.dispose()
 
@@ -71,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(risk_router)
     app.include_router(risk_public_router)
     app.include_router(planning_router)
+    app.include_router(field_router)
     _mount_web(app, settings)
     return app
 

@@ -13,6 +13,7 @@ from iolaos.auth import cli as users_cli
 from iolaos.auth.actor import system_actor
 from iolaos.config import get_settings
 from iolaos.errors import IolaosError
+from iolaos.field import cli as field_cli
 from iolaos.journal import cli as audit_cli
 from iolaos.risk import cli as risk_cli
 
@@ -23,6 +24,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(zones_app, name="zones")
 app.add_typer(audit_cli.app, name="audit")
 app.add_typer(users_cli.app, name="users")
+app.add_typer(field_cli.field_app, name="field")
+app.add_typer(field_cli.retention_app, name="retention")
 app.add_typer(risk_cli.app, name="risk")
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")

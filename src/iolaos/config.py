@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     planning_risk_weights: dict[int, int] = Field(default_factory=lambda: {1: 1, 2: 1, 3: 2, 4: 4, 5: 8},
                                                   description="risk weight of a filled crew place per "
                                                   "category (JSON)")
+    # Field operations (positions, safety alerts).
+    position_retention_days: int = Field(default=30, ge=1, le=3650, description="keep position reports this long")
+    out_of_zone_metres: float = Field(default=500.0, gt=0, description="alert when a patrol is this far outside")
+    lost_contact_minutes: float = Field(default=15.0, gt=0, description="alert when an active patrol is silent")
+    field_sweep_seconds: float = Field(default=60.0, ge=0, description="lost-contact sweep interval; 0 = off")
     web_dir: Path = Field(default=_REPO_ROOT / "web")
     tile_url: str | None = Field(default=None, description="map tiles ({z}/{x}/{y} URL) for the pages; unset: no tiles")
     log_level: str = "info"

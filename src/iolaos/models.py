@@ -6,6 +6,7 @@ from __future__ import annotations
 def import_all_models() -> None:
     """Register all tables on the shared metadata."""
     from iolaos.auth import models as _auth  # noqa: F401
+    from iolaos.field import models as _field  # noqa: F401
     from iolaos.idempotency import models as _idempotency  # noqa: F401
     from iolaos.incidents import models as _incidents  # noqa: F401
     from iolaos.journal import models as _journal  # noqa: F401

@@ -61,6 +61,11 @@ def remove_wake_listener(callback: Any) -> None:
         _wake_listeners.remove(callback)
 
 
+def wake_listeners() -> list[Any]:
+    """The callbacks to wake after a commit that wrote events (a copy)."""
+    return list(_wake_listeners)
+
+
 def record(
     session: Session,
     *,

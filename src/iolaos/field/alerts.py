@@ -1,0 +1,156 @@
+"""Safety alerts: SOS, lost contact and out of zone; raised once, acknowledged by a dispatcher."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+import shapely
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from iolaos.auth.actor import Actor, system_actor
+from iolaos.auth.principal import Principal
+from iolaos.errors import Conflict, NotFound
+from iolaos.field.models import PositionReport, SafetyAlert
+from iolaos.journal import service as journal
+from iolaos.kit.time import utcnow
+from iolaos.patrols.models import Assignment, Patrol
+from iolaos.planning import workflow
+from iolaos.planning.service import patrol_topics
+from iolaos.risk import service as risk
+from iolaos.zones.models import Zone
+
+METRES_PER_DEGREE = 111_320.0
+
+
+def raise_alert(session: Session, *, actor: Actor, patrol: Patrol, kind: str, details: dict[str, Any],
+                at: datetime | None = None) -> SafetyAlert | None:
+    """Open an alert unless one of this kind is already open for the patrol; journalled and pushed live."""
+    existing = session.scalar(select(SafetyAlert).where(SafetyAlert.patrol_id == patrol.id,
+                                                        SafetyAlert.kind == kind, SafetyAlert.status == "open"))
+    if existing is not None:
+        return None
+    alert = SafetyAlert(patrol_id=patrol.id, kind=kind, details=json.dumps(details, ensure_ascii=False),
+                        raised_at=at or utcnow())
+    try:
+        with session.begin_nested():  # a concurrent sweeper may have opened the same alert
+            session.add(alert)
+            session.flush()
+    except IntegrityError:
+        return None
+    journal.record(session, actor=actor, action="alert.raise", subject_type="patrol", subject_id=patrol.id,
+                   data={"alert_id": alert.id, "kind": kind, **details}, topics=patrol_topics(session, patrol),
+                   event_kind="alert.raised", payload=alert_out(alert, patrol))
+    return alert
+
+
+def sos(session: Session, *, principal: Principal, patrol_id: int, note: str) -> SafetyAlert | None:
+    """A crew member (or their leader) presses SOS."""
+    patrol = workflow.get_visible(session, principal, patrol_id)
+    if patrol.status in ("completed", "cancelled"):
+        raise Conflict({"message": f"the patrol is {patrol.status}", "status": patrol.status, "allowed": []},
+                       code="illegal_transition")
+    return raise_alert(session, actor=principal.actor, patrol=patrol, kind="sos",
+                       details={"by_user_id": principal.user_id, "note": note})
+
+
+def acknowledge(session: Session, *, principal: Principal, alert_id: int, note: str) -> tuple[SafetyAlert, Patrol]:
+    """A dispatcher takes note of an alert; it closes, and a new one of the same kind may open later."""
+    principal.scope("alert.manage")
+    alert, patrol = _visible(session, principal, alert_id)
+    zones = risk.zones_in_scope(session, principal, "alert.manage")
+    if zones is not None and patrol.zone_id not in zones:
+        raise NotFound("no such alert")
+    if alert.status != "open":
+        raise Conflict({"message": "already acknowledged", "status": alert.status, "allowed": []},
+                       code="illegal_transition")
+    alert.status, alert.open_key = "acknowledged", None
+    alert.acknowledged_by_user_id, alert.acknowledged_at = principal.user_id, utcnow()
+    session.flush()
+    journal.record(session, actor=principal.actor, action="alert.acknowledge", subject_type="patrol",
+                   subject_id=patrol.id, data={"alert_id": alert.id, "kind": alert.kind, "note": note},
+                   topics=patrol_topics(session, patrol), event_kind="alert.acknowledged",
+                   payload=alert_out(alert, patrol))
+    return alert, patrol
+
+
+def _visible(session: Session, principal: Principal, alert_id: int) -> tuple[SafetyAlert, Patrol]:
+    alert = session.get(SafetyAlert, alert_id)
+    if alert is None:
+        raise NotFound("no such alert")
+    try:
+        return alert, workflow.get_visible(session, principal, alert.patrol_id)
+    except NotFound:
+        raise NotFound("no such alert") from None
+
+
+def list_visible(session: Session, principal: Principal, *, status: str | None, limit: int) -> list[dict]:
+    """Alerts on patrols the caller may see, newest first."""
+    principal.scope("alert.read")
+    query = select(SafetyAlert, Patrol).join(Patrol, Patrol.id == SafetyAlert.patrol_id)
+    clause = workflow._visible_clause(session, principal)
+    if clause is not None:
+        query = query.where(clause)
+    if status:
+        query = query.where(SafetyAlert.status == status)
+    rows = session.execute(query.order_by(SafetyAlert.raised_at.desc(), SafetyAlert.id.desc()).limit(limit)).all()
+    return [alert_out(a, p) for a, p in rows]
+
+
+def alert_out(alert: SafetyAlert, patrol: Patrol) -> dict[str, Any]:
+    """An alert as served and pushed."""
+    return {"id": alert.id, "patrol_id": patrol.id, "zone_id": patrol.zone_id, "kind": alert.kind,
+            "status": alert.status, "details": json.loads(alert.details), "raised_at": alert.raised_at.isoformat(),
+            "acknowledged_by_user_id": alert.acknowledged_by_user_id,
+            "acknowledged_at": alert.acknowledged_at.isoformat() if alert.acknowledged_at else None}
+
+
+def distance_m(geom: Any, lon: float, lat: float) -> float:
+    """Metres from a lon/lat point to a geometry (local equirectangular scale; fine at patrol distances)."""
+    scale = math.cos(math.radians(lat))
+    scaled = shapely.transform(geom, lambda c: c * [scale, 1.0])
+    return scaled.distance(shapely.Point(lon * scale, lat)) * METRES_PER_DEGREE
+
+
+def check_out_of_zone(session: Session, *, patrol: Patrol, lon: float, lat: float, at: datetime,
+                      limit_m: float) -> SafetyAlert | None:
+    """Raise out_of_zone when a position lies further than ``limit_m`` outside the patrol's zone."""
+    zone = session.get(Zone, patrol.zone_id)
+    metres = distance_m(zone.geom, lon, lat)
+    if metres <= limit_m:
+        return None
+    return raise_alert(session, actor=system_actor("field"), patrol=patrol, kind="out_of_zone", at=at,
+                       details={"distance_m": round(metres), "lon": lon, "lat": lat, "at": at.isoformat()})
+
+
+def sweep_lost_contact(session: Session, *, now: datetime, after_minutes: float) -> list[SafetyAlert]:
+    """Raise lost_contact for active patrols silent for ``after_minutes`` (a scheduled job; clock injectable)."""
+    last = (select(PositionReport.patrol_id, func.max(PositionReport.at).label("last_at"))
+            .group_by(PositionReport.patrol_id).subquery())
+    started = (select(Assignment.patrol_id, func.min(Assignment.checked_in_at).label("since"))
+               .group_by(Assignment.patrol_id).subquery())
+    rows = session.execute(select(Patrol, last.c.last_at, started.c.since)
+                           .outerjoin(last, last.c.patrol_id == Patrol.id)
+                           .outerjoin(started, started.c.patrol_id == Patrol.id)
+                           .where(Patrol.status == "active")).all()
+    raised = []
+    for patrol, last_at, since in rows:
+        reference = last_at or since or patrol.updated_at
+        if reference is not None and reference.tzinfo is None:
+            from iolaos.kit.time import as_utc
+
+            reference = as_utc(reference)
+        silent = (now - reference).total_seconds() / 60 if reference else after_minutes
+        if silent >= after_minutes:
+            alert = raise_alert(session, actor=system_actor("field"), patrol=patrol, kind="lost_contact", at=now,
+                                details={"silent_minutes": round(silent, 1),
+                                         "last_position_at": last_at.isoformat() if last_at else None})
+            if alert is not None:
+                raised.append(alert)
+    return raised
+
+

@@ -1,0 +1,74 @@
+"""Patrols and incidents: link a patrol to an incident, and find the patrols near one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.errors import Conflict, Forbidden
+from iolaos.field.alerts import distance_m
+from iolaos.field.models import IncidentPatrol, PositionReport
+from iolaos.incidents import service as incidents
+from iolaos.journal import service as journal
+from iolaos.patrols.models import Patrol
+from iolaos.planning import workflow
+from iolaos.zones.models import Zone
+
+
+def link(session: Session, *, principal: Principal, incident_id: int, patrol_id: int) -> dict[str, Any]:
+    """Attach a patrol to an incident (the lead agency's managers)."""
+    incident = incidents.get_visible(session, principal, incident_id)
+    allowed = organisation_ids(session, principal, "incident.manage")
+    if allowed is not None and incident.lead_organisation_id not in allowed:
+        raise Forbidden("only the lead agency links patrols", code="not_lead_agency")
+    patrol = workflow.get_visible(session, principal, patrol_id)
+    if session.scalar(select(IncidentPatrol.id).where(IncidentPatrol.incident_id == incident.id,
+                                                      IncidentPatrol.patrol_id == patrol.id)):
+        raise Conflict("already linked", code="already_linked")
+    session.add(IncidentPatrol(incident_id=incident.id, patrol_id=patrol.id, linked_by_user_id=principal.user_id))
+    session.flush()
+    topics = {*incidents._topics(session, incident), f"patrol:{patrol.id}"}
+    journal.record(session, actor=principal.actor, action="incident.link_patrol", subject_type="incident",
+                   subject_id=incident.id, data={"patrol_id": patrol.id}, topics=topics)
+    return {"incident_id": incident.id, "patrol_ids": linked(session, incident.id)}
+
+
+def linked(session: Session, incident_id: int) -> list[int]:
+    """Patrols linked to an incident."""
+    return list(session.scalars(select(IncidentPatrol.patrol_id).where(IncidentPatrol.incident_id == incident_id)
+                                .order_by(IncidentPatrol.patrol_id)))
+
+
+def near(session: Session, *, principal: Principal, incident_id: int, radius_km: float) -> list[dict[str, Any]]:
+    """Active patrols within ``radius_km`` of the incident: by last known position, else by their zone."""
+    incident = incidents.get_visible(session, principal, incident_id)
+    lon, lat = incident.point.x, incident.point.y
+    query = select(Patrol).where(Patrol.status == "active")
+    clause = workflow._visible_clause(session, principal)
+    if clause is not None:
+        query = query.where(clause)
+    patrols = list(session.scalars(query))
+    last = _last_positions(session, [p.id for p in patrols])
+    zones = {z.id: z for z in session.scalars(select(Zone).where(Zone.id.in_({p.zone_id for p in patrols})))} \
+        if patrols else {}
+    found = []
+    for patrol in patrols:
+        point = last.get(patrol.id)
+        metres = distance_m(point, lon, lat) if point is not None else distance_m(zones[patrol.zone_id].geom, lon, lat)
+        if metres <= radius_km * 1000:
+            found.append({"patrol_id": patrol.id, "distance_km": round(metres / 1000, 2),
+                          "by": "position" if point is not None else "zone", "field_status": patrol.field_status})
+    return sorted(found, key=lambda f: f["distance_km"])
+
+
+def _last_positions(session: Session, patrol_ids: list[int]) -> dict[int, Any]:
+    if not patrol_ids:
+        return {}
+    newest = (select(PositionReport.patrol_id, func.max(PositionReport.at).label("at"))
+              .where(PositionReport.patrol_id.in_(patrol_ids)).group_by(PositionReport.patrol_id).subquery())
+    rows = session.execute(select(PositionReport.patrol_id, PositionReport.point).join(
+        newest, (newest.c.patrol_id == PositionReport.patrol_id) & (newest.c.at == PositionReport.at))).all()
+    return {pid: point for pid, point in rows}
