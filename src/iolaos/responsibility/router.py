@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query
 from pydantic import AwareDatetime
 
 from iolaos.auth.deps import PrincipalDep, SessionDep
-from iolaos.incidents.schemas import HandoverIn, HoldingOut, ResponsibilityOut
 from iolaos.responsibility import service, subjects
+from iolaos.responsibility.schemas import HandoverIn, HoldingOut, ResponsibilityOut
 
 router = APIRouter(prefix="/api/v1/responsibility", tags=["responsibility"])
 SubjectType = Annotated[str, Path(pattern=r"^[a-z_]{2,20}$", description="incident or patrol")]
