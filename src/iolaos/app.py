@@ -65,6 +65,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
+    if settings.metrics_enabled:
+        from iolaos.metrics import install_metrics
+
+        install_metrics(app)  # outermost: times every request, including refused ones
     app.include_router(health_router)
     app.include_router(zones_router)
     app.include_router(auth_router)

@@ -16,6 +16,7 @@ from iolaos.errors import IolaosError
 from iolaos.field import cli as field_cli
 from iolaos.journal import cli as audit_cli
 from iolaos.risk import cli as risk_cli
+from iolaos.worker import command as worker_command
 
 app = typer.Typer(help="IOLAOS: coordination service for volunteer civil protection.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -27,6 +28,7 @@ app.add_typer(users_cli.app, name="users")
 app.add_typer(field_cli.field_app, name="field")
 app.add_typer(field_cli.retention_app, name="retention")
 app.add_typer(risk_cli.app, name="risk")
+app.command("worker")(worker_command)  # periodic jobs of a deployment (deploy/)
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 
@@ -126,10 +128,13 @@ def serve(
     import uvicorn
 
     from iolaos.app import create_app
+    from iolaos.logging import configure_logging, uvicorn_log_config
 
     settings = get_settings()
+    if settings.log_format == "json":
+        configure_logging(settings)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level)
+                log_level=settings.log_level, log_config=uvicorn_log_config(settings))
 
 
 CREDENTIALS_FILE = Path("demo-credentials.txt")

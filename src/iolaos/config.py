@@ -101,6 +101,21 @@ class Settings(BaseSettings):
     web_dir: Path = Field(default=_REPO_ROOT / "web")
     tile_url: str | None = Field(default=None, description="map tiles ({z}/{x}/{y} URL) for the pages; unset: no tiles")
     log_level: str = "info"
+    # --- deployment: logs, metrics and the periodic worker (deploy/, docs/operations.md) ---
+    log_format: Literal["text", "json"] = Field(default="text", description="text, or json: one JSON object per "
+                                                "log line (secrets, tokens and passwords redacted)")
+    metrics_enabled: bool = Field(default=True, description="serve Prometheus metrics on /metrics (keep it "
+                                  "off the public proxy)")
+    worker_sweep_seconds: float = Field(default=60.0, ge=0, description="`iolaos worker`: lost-contact sweep "
+                                        "interval; 0 = off")
+    worker_purge_seconds: float = Field(default=3600.0, ge=0, description="`iolaos worker`: retention purge "
+                                        "interval; 0 = off")
+    worker_checkpoint_seconds: float = Field(default=3600.0, ge=0, description="`iolaos worker`: signed audit "
+                                             "checkpoint interval; 0 = off (needs the key and the folder)")
+    worker_checkpoint_key: Path | None = Field(default=None, description="Ed25519 private key for checkpoints "
+                                               "(`iolaos audit keygen`)")
+    worker_checkpoint_dir: Path | None = Field(default=None, description="folder for checkpoint files; keep it "
+                                               "off the database server")
 
     @property
     def is_sqlite(self) -> bool:

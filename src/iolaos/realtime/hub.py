@@ -58,6 +58,8 @@ class Hub:
         self._auth_pool: ThreadPoolExecutor | None = None    # tokens and topic decisions
         self.store = JournalReader(settings, engine)
         self._last_error = 0.0
+        # Counters for /metrics (src/iolaos/metrics.py); read only, they change no behaviour.
+        self.stats = {"events_read": 0, "events_delivered": 0, "queue_full_closes": 0, "stalled_closes": 0}
 
     # ----------------------------------------------------------------------------------------- lifecycle
     async def start(self) -> None:
@@ -183,6 +185,8 @@ class Hub:
             for conn in targets:
                 if topics.may_receive(live.orgs, conn.audience):
                     conn.offer(live.seq, live.text)
+                    self.stats["events_delivered"] += 1
+            self.stats["events_read"] += 1
             self.hwm = live.seq
 
     def _cached_after(self, after: int, n: int) -> list[LiveEvent] | None:
@@ -208,6 +212,8 @@ class Hub:
         """Forget a socket (its endpoint is closing it)."""
         self.connections.discard(conn)
         self._unindex(conn, conn.topics)
+        if conn.close_code == protocol.TOO_SLOW:
+            self.stats["queue_full_closes" if conn.close_reason == "send queue full" else "stalled_closes"] += 1
         conn.live = False
         if conn.replay is not None:
             conn.replay.cancel()
