@@ -16,14 +16,17 @@ from fastapi.staticfiles import StaticFiles
 
 from iolaos import __version__
 from iolaos.auth.router import router as auth_router
+from iolaos.cap.router import router as cap_router
 from iolaos.config import Settings, get_settings
 from iolaos.db import make_engine
 from iolaos.errors import NotFound, install_error_handlers
+from iolaos.exports.router import router as exports_router
 from iolaos.field.jobs import run_sweeps
 from iolaos.field.router import router as field_router
 from iolaos.health.router import router as health_router
 from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
+from iolaos.ogc.router import router as ogc_router
 from iolaos.organisations.router import router as organisations_router
 from iolaos.planning.router import router as planning_router
 from iolaos.realtime.hub import Hub
@@ -82,6 +85,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(risk_public_router)
     app.include_router(planning_router)
     app.include_router(field_router)
+    app.include_router(ogc_router)
+    app.include_router(cap_router)
+    app.include_router(exports_router)
     _mount_web(app, settings)
     return app
 

@@ -9,8 +9,13 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, APIWebSocketRoute
 
 # Allowed without a token (issue 3, acceptance 1): health, sign-in, API docs, public reference data.
-PUBLIC_API = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/auth/token")}
-PUBLIC_PREFIXES = ("/api/v1/zones",)  # read-only reference data
+PUBLIC_API = {("GET", "/healthz"), ("GET", "/readyz"), ("POST", "/api/v1/auth/token"),
+              # OGC API – Features discovery documents (issue 9); the incidents/tracks collections need a token
+              ("GET", "/ogc"), ("GET", "/ogc/conformance"), ("GET", "/ogc/collections"),
+              ("GET", "/api/v1/exports/zones.gpkg"), ("GET", "/api/v1/exports/zones.geojson"),
+              ("GET", "/api/v1/exports/zones.csv")}
+# read-only reference data: zones and risk levels (REST and OGC API – Features), public CAP warnings (issue 9)
+PUBLIC_PREFIXES = ("/api/v1/zones", "/ogc/collections/zones", "/ogc/collections/risk", "/api/v1/cap")
 DOCS_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 WEB_SHELL = {("GET", "/")}  # the browser start page (static HTML; it signs in through the API)
 PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")

@@ -1,0 +1,1 @@
+"""GIS exports of zones, patrols, tracks and incidents (GeoPackage, GeoJSON, CSV) with geopandas."""
