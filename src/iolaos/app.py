@@ -19,6 +19,7 @@ from iolaos.auth.router import router as auth_router
 from iolaos.cap.router import router as cap_router
 from iolaos.config import Settings, get_settings
 from iolaos.db import make_engine
+from iolaos.documents.router import router as documents_router
 from iolaos.errors import NotFound, install_error_handlers
 from iolaos.exports.router import router as exports_router
 from iolaos.field.jobs import run_sweeps
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ogc_router)
     app.include_router(cap_router)
     app.include_router(exports_router)
+    app.include_router(documents_router)
     _mount_web(app, settings)
     return app
 
