@@ -139,3 +139,19 @@ def test_demo_map_for_tomorrow_gives_a_plan(client, engine, sign_in):
     assert {"9220", "9176"} <= zones and "9153" not in zones  # Attica's dispatcher plans Attica only
     assert plan["objective"]["filled"] > 0
     print(f"\ndemo plan for Attica: {len(plan['patrols'])} patrols, {plan['objective']}, {plan['seconds']} s")
+
+
+def test_import_of_a_geojson_risk_map(cli, engine, tmp_path):
+    doc = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": None, "properties": {"zone_code": "9153", "date": DAY, "category": 5}},
+        {"type": "Feature", "geometry": None, "properties": {"zone_code": "9150", "date": DAY, "category": 4}},
+    ]}
+    path = tmp_path / "risk.geojson"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    result = cli("risk", "import", str(path))
+    assert result.exit_code == 0, result.output
+    assert _rows(engine) == 2
+    doc["features"][1]["properties"]["category"] = 9
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    bad = cli("risk", "import", str(path))
+    assert bad.exit_code == 2 and _rows(engine) == 2

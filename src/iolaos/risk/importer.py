@@ -39,7 +39,7 @@ class Checked:
 
 
 def read_file(path: Path) -> list[Line]:
-    """Lines of a CSV (header: zone_code,date,category) or JSON (list of objects, or {"levels": […]}) file."""
+    """Lines of a CSV (header: zone_code,date,category), JSON (list, or {"levels": […]}) or GeoJSON file."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -76,7 +76,13 @@ def _json_lines(text: str) -> list[Line]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"not valid JSON: {exc}", code="invalid_risk_file") from exc
-    items = data.get("levels") if isinstance(data, dict) else data
+    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        # A GeoJSON risk map: one feature per zone, the attributes in its properties (geometry is not needed).
+        features = data.get("features")
+        items = [(f.get("properties") or {}) if isinstance(f, dict) else {} for f in features] \
+            if isinstance(features, list) else None
+    else:
+        items = data.get("levels") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise InvalidInput("expected a list of {zone_code, date, category} objects", code="invalid_risk_file")
     lines = []
