@@ -144,6 +144,7 @@ def _seed_demo_actors(engine) -> None:
     """Seed organisations, accounts and volunteers once; print the random passwords that one time."""
     from iolaos.db import session_scope
     from iolaos.demo import seed
+    from iolaos.risk import demo as risk_demo
 
     with session_scope(engine) as session:
         if seed.seeded(session):
@@ -151,6 +152,7 @@ def _seed_demo_actors(engine) -> None:
                 typer.echo(f"demo sign-ins: see {CREDENTIALS_FILE.resolve()}")
             return
         accounts = seed.seed(session)
+        risk_demo.seed_tomorrow(session)  # tomorrow's fire-risk map for Attica and Evia
     lines = [f"{a.username:<22} {a.password:<18} {a.role:<11} {a.organisation}" for a in accounts]
     CREDENTIALS_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
     CREDENTIALS_FILE.chmod(0o600)

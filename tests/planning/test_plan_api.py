@@ -153,3 +153,38 @@ def test_bad_planning_input_answers_in_the_one_error_shape(client, sign_in):
     ):
         assert 400 <= resp.status_code < 500, resp.text
         assert set(resp.json()) == {"error", "detail"}
+
+
+def test_a_municipal_coordinator_plans_only_their_municipality(client, sign_in):
+    day = category4_day(client, sign_in)
+    resp = client.get("/api/v1/plans/preview", params={"date": day.isoformat()},
+                      headers=sign_in(client, "coordinator.marathon"))
+    assert resp.status_code == 200, resp.text
+    assert {p["zone_code"] for p in resp.json()["patrols"]} == {"9220"}
+    resp = client.get("/api/v1/plans/preview", params={"date": day.isoformat(), "region": "GR-H"},
+                      headers=sign_in(client, "coordinator.marathon"))
+    assert resp.status_code == 404
+
+
+def test_policy_defaults_and_regional_override(client, sign_in):
+    headers = sign_in(client, "dispatcher.attica")
+    policy = client.get("/api/v1/coverage/policy", headers=headers).json()
+    assert [r["origin"] for r in policy["rules"]] == ["default"] * 5
+    assert policy["rules"][3]["shifts"][0] == "06:00-10:00" and policy["rules"][4]["capability"] == "firefighting"
+    rule = {"category": 4, "patrols_per_zone": 2, "crew_size": 2, "required_skills": ["first_aid"],
+            "capability": "prevention", "shifts": ["08:00-16:00"]}
+    resp = client.put("/api/v1/coverage/policy", json={"rules": [rule]}, headers=headers)
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["region_code"] == "GR-I" and resp.json()["rules"][3]["origin"] == "region"
+    assert client.put("/api/v1/coverage/policy", json={"region_code": "GR-H", "rules": [rule]},
+                      headers=headers).status_code == 404
+    bad = {**rule, "required_skills": ["a1", "b2", "c3"]}
+    resp = client.put("/api/v1/coverage/policy", json={"rules": [bad]}, headers=headers)
+    assert resp.status_code == 422 and resp.json()["error"] == "invalid_policy"
+    day = category4_day(client, sign_in)
+    plan = client.get("/api/v1/plans/preview", params={"date": day.isoformat(), "region": "GR-I"},
+                      headers=headers).json()
+    assert len(plan["patrols"]) == 4 * 2 and all(p["crew_size"] == 2 for p in plan["patrols"])
+    evia = client.get("/api/v1/plans/preview", params={"date": day.isoformat()},
+                      headers=sign_in(client, "dispatcher.sterea")).json()
+    assert len(evia["patrols"]) == 2 * 6  # Central Greece keeps the national default

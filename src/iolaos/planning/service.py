@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from time import perf_counter
 
 from sqlalchemy import func, select
@@ -13,7 +13,6 @@ from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
 from iolaos.errors import Conflict, NotFound
 from iolaos.journal import service as journal
-from iolaos.kit.time import utcnow
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import instance as builder
 from iolaos.planning import optimiser
@@ -211,12 +210,5 @@ def _assignment_ids(session: Session, patrols: dict[str, Patrol]) -> dict[tuple[
     return {(p, v): a for p, v, a in rows}
 
 
-def _dt(seconds: int):
-    from datetime import UTC, datetime
-
+def _dt(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
-
-
-def touch(patrol: Patrol) -> None:
-    """Mark a patrol changed now."""
-    patrol.updated_at = utcnow()

@@ -17,7 +17,7 @@ topic                  who may subscribe
 ``region:<code>``      ``<code>`` is a region and it is the caller organisation's region, or the caller's
                        organisation is national (has no region)
 ``zone:<code>``        the zone lies in the caller organisation's region, or the caller is national
-``zones``              every signed-in caller (zones are public reference data)
+``zones``, ``risk``    every signed-in caller (zones and published risk levels are public reference data)
 =====================  =================================================================================
 
 Anything else is refused. A refused topic answers the same whether the object exists or not.
@@ -39,7 +39,7 @@ from sqlmodel import Session
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.errors import IolaosError
 
-TOPIC = re.compile(r"^(?:zones|(org|volunteer|user|incident|patrol|region|zone):([A-Za-z0-9_.\-]{1,64}))$")
+TOPIC = re.compile(r"^(?:(zones|risk)|(org|volunteer|user|incident|patrol|region|zone):([A-Za-z0-9_.\-]{1,64}))$")
 NUMERIC_KINDS = frozenset({"org", "volunteer", "user", "incident", "patrol"})
 FORBIDDEN = "forbidden"
 INVALID = "invalid_topic"
@@ -55,9 +55,9 @@ def parse(topic: str) -> tuple[str, str] | None:
     match = TOPIC.match(topic)
     if match is None:
         return None
-    if match.group(1) is None:
-        return ("zones", "")
-    kind, key = match.group(1), match.group(2)
+    if match.group(1) is not None:
+        return (match.group(1), "")  # the public feeds: zones and the risk map
+    kind, key = match.group(2), match.group(3)
     if kind in NUMERIC_KINDS and not (key.isdigit() and 0 < int(key) < 2**31):
         return None
     return (kind, key)
@@ -84,7 +84,7 @@ def authorise(session: Session, principal: Principal, topics: Iterable[str]) -> 
 
 def _allowed(session: Session, principal: Principal, kind: str, key: str) -> bool:
     """One topic's rule (raises the feature's NotFound/Forbidden when the object is out of reach)."""
-    if kind == "zones":
+    if kind in ("zones", "risk"):
         return True
     if kind == "org":
         from iolaos.organisations import service as organisations
