@@ -3,8 +3,9 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+WEB_STAMP := web/node_modules/.installed-stamp
 
-.PHONY: demo test lint bench-locate clean
+.PHONY: demo test web lint bench-locate bench-fanout bench-audit clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -12,12 +13,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	@touch $(STAMP)
 
+## Browser-side packages (Leaflet) from the npm registry into web/node_modules, again only when web/package.json changes
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+	@touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+
 ## Create/refresh the local SQLite demo database with Greece's boundaries and serve on :8000
-demo: $(STAMP)
+demo: $(STAMP) web
 	$(BIN)/iolaos demo
 
 ## Lint, then run every test (SQLite, and PostgreSQL/PostGIS when reachable; CI=true requires it)
-test: $(STAMP)
+test: $(STAMP) web
 	$(BIN)/ruff check .
 	$(BIN)/pytest
 
@@ -27,5 +35,11 @@ lint: $(STAMP)
 bench-locate: $(STAMP)
 	$(BIN)/python bench/locate.py
 
+bench-fanout: $(STAMP)
+	$(BIN)/python bench/fanout.py
+
+bench-audit: $(STAMP)
+	$(BIN)/python bench/audit.py
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache iolaos.db iolaos.db-wal iolaos.db-shm
+	rm -rf $(VENV) web/node_modules .pytest_cache .ruff_cache iolaos.db iolaos.db-wal iolaos.db-shm
