@@ -145,3 +145,16 @@ def test_reports_at_sea_still_reach_someone(client, sign_in):
     assert incident["lead_organisation_id"] >= 1
 
 
+
+
+def test_local_volunteer_team_is_told_and_may_follow_the_incident(client, engine, sign_in):
+    dispatcher = sign_in(client, "dispatcher.sterea")
+    incident = _report(client, dispatcher)
+    limni = _org_id(engine, "Limni Evia Forest Volunteers")
+    assert incident["lead_organisation_id"] == _org_id(engine, "Fire Service Regional Command of Central Greece")
+    assert limni in incident["notified_organisation_ids"]  # Mantoudi is in Limni's area of operation
+    leader = sign_in(client, "leader.limni")
+    assert client.get(f"/api/v1/incidents/{incident['id']}", headers=leader).status_code == 200
+    assert incident["id"] in [i["id"] for i in client.get("/api/v1/incidents", headers=leader).json()]
+    assert client.get(f"/api/v1/incidents/{incident['id']}", headers=sign_in(client, "leader.north_evia")
+                      ).status_code == 404

@@ -17,8 +17,8 @@ from sqlmodel import Session
 from iolaos.organisations.models import Organisation, OrganisationZone
 
 DEFAULT_ROUTING: dict[str, list[str]] = {
-    "smoke": ["fire_service", "civil_protection"],
-    "wildfire": ["fire_service", "civil_protection", "police"],
+    "smoke": ["fire_service", "civil_protection", "volunteer_org"],
+    "wildfire": ["fire_service", "civil_protection", "police", "volunteer_org"],
     "suspicious_activity": ["police", "fire_service"],
     "arson": ["police", "fire_service"],
     "road_blocked": ["municipality", "police"],
@@ -37,14 +37,16 @@ class Route:
 def route(session: Session, rules: dict[str, list[str]], *, kind: str, zone_id: int | None,
           region_id: int | None) -> Route:
     """Pick the lead and notified organisations for an incident of ``kind`` at that place."""
-    chosen: list[int] = []
+    agencies: list[int] = []
+    local_teams: list[int] = []  # volunteer organisations are told, never made to lead
     for org_kind in rules.get(kind) or rules.get("other") or ["civil_protection"]:
         found = _agency(session, org_kind, zone_id, region_id)
-        if found is not None and found not in chosen:
-            chosen.append(found)
-    if not chosen:
-        chosen.append(_national_root(session))
-    return Route(lead_id=chosen[0], notified_ids=tuple(chosen[1:]))
+        if found is not None and found not in agencies + local_teams:
+            (local_teams if org_kind == "volunteer_org" else agencies).append(found)
+    if not agencies:
+        agencies.append(_national_root(session))
+    ordered = agencies + [t for t in local_teams if t not in agencies]
+    return Route(lead_id=ordered[0], notified_ids=tuple(ordered[1:]))
 
 
 def _agency(session: Session, org_kind: str, zone_id: int | None, region_id: int | None) -> int | None:
@@ -55,6 +57,8 @@ def _agency(session: Session, org_kind: str, zone_id: int | None, region_id: int
                                .where(*active, OrganisationZone.zone_id == zone_id).order_by(Organisation.id))
         if found is not None:
             return found
+    if org_kind == "volunteer_org":
+        return None  # local teams are told only when the place is in their own area
     if region_id is not None:
         found = session.scalar(select(Organisation.id).where(*active, Organisation.region_id == region_id)
                                .order_by(Organisation.id))

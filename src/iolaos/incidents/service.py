@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 from shapely.geometry import Point as ShapelyPoint
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal, organisation_ids
@@ -70,10 +70,13 @@ def report(session: Session, settings: Settings, *, principal: Principal, data: 
 
 
 def _visible_clause(session: Session, principal: Principal) -> Any:
+    """Led, reported or notified by an organisation in the caller's incident.read scope."""
     allowed = organisation_ids(session, principal, "incident.read")
     if allowed is None:
         return None
-    return or_(Incident.lead_organisation_id.in_(allowed), Incident.reporter_organisation_id.in_(allowed))
+    padded = literal(",") + Incident.notified_organisation_ids + literal(",")
+    return or_(Incident.lead_organisation_id.in_(allowed), Incident.reporter_organisation_id.in_(allowed),
+               *(padded.like(f"%,{org_id},%") for org_id in sorted(allowed)))
 
 
 def get_visible(session: Session, principal: Principal, incident_id: int) -> Incident:
