@@ -87,13 +87,14 @@ class Hub:
             await asyncio.sleep(0.05)
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        # Every step is bounded: a shutdown must never hang a process (or a test run) on one stuck piece.
+        await _bounded(asyncio.gather(*self._tasks, return_exceptions=True), "hub tasks")
         if self.backend is not None:
-            await self.backend.stop()
-        await self.tickets.close()
+            await _bounded(self.backend.stop(), "fan-out backend")
+        await _bounded(self.tickets.close(), "ticket store")
         for pool in (self._events_pool, self._auth_pool):  # let running reads finish and return connections
             if pool is not None:
-                await asyncio.to_thread(pool.shutdown, True, cancel_futures=True)
+                await _bounded(asyncio.to_thread(pool.shutdown, True, cancel_futures=True), "database threads")
         self.store.dispose()
 
     def _on_commit(self, seq: int) -> None:
@@ -405,3 +406,11 @@ class Hub:
         if now - self._last_error >= 10:
             self._last_error = now
             log.warning("realtime hub: %s: %s: %s", what, type(exc).__name__, exc)
+
+
+async def _bounded(awaitable: Any, what: str, seconds: float = 5.0) -> None:
+    """Await ``awaitable`` for at most ``seconds``; log and move on when it does not finish."""
+    try:
+        await asyncio.wait_for(awaitable, seconds)
+    except TimeoutError:
+        log.warning("shutdown: %s did not stop within %.0f s; continuing", what, seconds)
