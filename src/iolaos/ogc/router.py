@@ -38,8 +38,11 @@ Limit = Annotated[int, Query(ge=1, le=10000)]
 Offset = Annotated[int, Query(ge=0, le=10**7)]
 Kind = Annotated[str | None, Query(pattern="^(region|municipality|sector)$")]
 Fmt = Annotated[str | None, Query(pattern="^(json|geojson)$", description="only JSON/GeoJSON is served")]
+GEOJSON_OK = {200: {"description": "GeoJSON", "content": {GEOJSON: {"schema": {"type": "object"}}}}}
 ITEMS_ERRORS = error_responses(404, 422)
 TOKEN_ERRORS = error_responses(401, 403, 404, 422)
+PUBLIC_ITEMS = {**GEOJSON_OK, **ITEMS_ERRORS}
+TOKEN_ITEMS = {**GEOJSON_OK, **TOKEN_ERRORS}
 
 
 def _json(body: dict[str, Any], media_type: str = JSON) -> JSONResponse:
@@ -115,7 +118,7 @@ def zones_collection(request: Request, f: Fmt = None) -> JSONResponse:
     return _json(_collection(request, "zones"))
 
 
-@router.get("/collections/zones/items", summary="Zones as features", responses=ITEMS_ERRORS)
+@router.get("/collections/zones/items", summary="Zones as features", responses=PUBLIC_ITEMS)
 def zones_items(request: Request, session: SessionDep, bbox: Bbox = None, datetime: Datetime = None,
                 limit: Limit = 10, offset: Offset = 0, kind: Kind = None, f: Fmt = None) -> JSONResponse:
     """Zones intersecting ``bbox``, by code; ``datetime`` is accepted and ignored (zones are timeless)."""
@@ -123,7 +126,7 @@ def zones_items(request: Request, session: SessionDep, bbox: Bbox = None, dateti
     return _items(request, service.zone_items(session, query, kind), query)
 
 
-@router.get("/collections/zones/items/{code}", summary="One zone", responses=ITEMS_ERRORS)
+@router.get("/collections/zones/items/{code}", summary="One zone", responses=PUBLIC_ITEMS)
 def zones_item(request: Request, session: SessionDep, code: Annotated[str, Path(max_length=40)],
                f: Fmt = None) -> JSONResponse:
     """One zone by code."""
@@ -136,7 +139,7 @@ def risk_collection(request: Request, f: Fmt = None) -> JSONResponse:
     return _json(_collection(request, "risk"))
 
 
-@router.get("/collections/risk/items", summary="Fire-risk levels of a day as features", responses=ITEMS_ERRORS)
+@router.get("/collections/risk/items", summary="Fire-risk levels of a day as features", responses=PUBLIC_ITEMS)
 def risk_items(request: Request, session: SessionDep, bbox: Bbox = None, datetime: Datetime = None,
                limit: Limit = 10, offset: Offset = 0, kind: Kind = None, f: Fmt = None) -> JSONResponse:
     """Zones with a category in force on the day ``datetime`` names (today, Europe/Athens, by default)."""
@@ -144,7 +147,7 @@ def risk_items(request: Request, session: SessionDep, bbox: Bbox = None, datetim
     return _items(request, service.risk_items(session, query, kind), query)
 
 
-@router.get("/collections/risk/items/{code}", summary="One zone's fire-risk level", responses=ITEMS_ERRORS)
+@router.get("/collections/risk/items/{code}", summary="One zone's fire-risk level", responses=PUBLIC_ITEMS)
 def risk_item(request: Request, session: SessionDep, code: Annotated[str, Path(max_length=40)],
               datetime: Datetime = None, f: Fmt = None) -> JSONResponse:
     """The zone's category on the day ``datetime`` names (today by default)."""
@@ -157,7 +160,7 @@ def incidents_collection(request: Request, principal: PrincipalDep, f: Fmt = Non
     return _json(_collection(request, "incidents"))
 
 
-@router.get("/collections/incidents/items", summary="Incidents as features", responses=TOKEN_ERRORS)
+@router.get("/collections/incidents/items", summary="Incidents as features", responses=TOKEN_ITEMS)
 def incidents_items(request: Request, session: SessionDep, principal: PrincipalDep, bbox: Bbox = None,
                     datetime: Datetime = None, limit: Limit = 10, offset: Offset = 0, f: Fmt = None) -> JSONResponse:
     """Incidents you may see, in ``bbox``, reported within ``datetime``, newest first."""
@@ -165,7 +168,7 @@ def incidents_items(request: Request, session: SessionDep, principal: PrincipalD
     return _items(request, service.incident_items(session, principal, query), query)
 
 
-@router.get("/collections/incidents/items/{incident_id}", summary="One incident", responses=TOKEN_ERRORS)
+@router.get("/collections/incidents/items/{incident_id}", summary="One incident", responses=TOKEN_ITEMS)
 def incidents_item(request: Request, session: SessionDep, principal: PrincipalDep,
                    incident_id: Annotated[int, Path(ge=1, le=2**31 - 1)], f: Fmt = None) -> JSONResponse:
     """One incident you may see; others answer 404."""
@@ -178,7 +181,7 @@ def tracks_collection(request: Request, principal: PrincipalDep, f: Fmt = None) 
     return _json(_collection(request, "tracks"))
 
 
-@router.get("/collections/tracks/items", summary="Patrol tracks as features", responses=TOKEN_ERRORS)
+@router.get("/collections/tracks/items", summary="Patrol tracks as features", responses=TOKEN_ITEMS)
 def tracks_items(request: Request, session: SessionDep, principal: PrincipalDep, bbox: Bbox = None,
                  datetime: Datetime = None, limit: Limit = 10, offset: Offset = 0, f: Fmt = None) -> JSONResponse:
     """Tracks of patrols you may locate (volunteer.location), in ``bbox`` and within ``datetime``."""
@@ -186,7 +189,7 @@ def tracks_items(request: Request, session: SessionDep, principal: PrincipalDep,
     return _items(request, service.track_items(session, principal, query), query)
 
 
-@router.get("/collections/tracks/items/{patrol_id}", summary="One patrol's track", responses=TOKEN_ERRORS)
+@router.get("/collections/tracks/items/{patrol_id}", summary="One patrol's track", responses=TOKEN_ITEMS)
 def tracks_item(request: Request, session: SessionDep, principal: PrincipalDep,
                 patrol_id: Annotated[int, Path(ge=1, le=2**31 - 1)], f: Fmt = None) -> JSONResponse:
     """One patrol's track; patrols you may not see answer 404."""
