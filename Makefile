@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 WEB_STAMP := web/node_modules/.installed-stamp
 
-.PHONY: demo test web lint bench-locate bench-fanout bench-audit clean
+.PHONY: demo test web lint bench-locate bench-fanout bench-audit bench-ingest clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,6 +40,9 @@ bench-fanout: $(STAMP)
 
 bench-audit: $(STAMP)
 	$(BIN)/python bench/audit.py
+
+bench-ingest: $(STAMP)
+	$(BIN)/python bench/ingest.py
 
 clean:
 	rm -rf $(VENV) web/node_modules .pytest_cache .ruff_cache iolaos.db iolaos.db-wal iolaos.db-shm

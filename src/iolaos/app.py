@@ -32,6 +32,7 @@ from iolaos.organisations.router import router as organisations_router
 from iolaos.planning.router import router as planning_router
 from iolaos.realtime.hub import Hub
 from iolaos.realtime.router import router as realtime_router
+from iolaos.recognition.router import router as recognition_router
 from iolaos.responsibility.router import router as responsibility_router
 from iolaos.review.router import router as review_router
 from iolaos.risk.router import public_router as risk_public_router
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(risk_public_router)
     app.include_router(planning_router)
     app.include_router(field_router)
+    app.include_router(recognition_router)
     app.include_router(ogc_router)
     app.include_router(cap_router)
     app.include_router(exports_router)

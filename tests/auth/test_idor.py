@@ -13,8 +13,15 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from iolaos.auth.permissions import LEADER_GRANTABLE, PERMISSIONS, ROLES_BY_ORG_KIND
+from iolaos.db import session_scope
+from iolaos.demo.seed import VOLUNTEER_ORGS
+from iolaos.kit.time import utcnow
+from iolaos.organisations.models import Organisation, OrganisationZone
+from iolaos.patrols.models import Assignment, Patrol
+from iolaos.zones.models import Zone
 from tests.auth.routes import Endpoint, endpoints
 from tests.auth.world import World, snapshot
 
@@ -33,7 +40,7 @@ ABSENT_ID = 2**31 - 1
 ID_PARAMS = {
     "org_id": "organisation", "user_id": "user", "volunteer_id": "volunteer", "incident_id": "incident",
     "subject_id": "incident",  # with subject_type=incident below
-    "patrol_id": "patrol", "assignment_id": "assignment",
+    "patrol_id": "patrol", "assignment_id": "assignment", "alert_id": "alert",
 }
 # Path parameters that are not object ids, and the value the sweep gives them.
 FIXED_PARAMS = {"subject_type": "incident"}
@@ -63,7 +70,34 @@ ROUTE_ACTIONS = {
     ("PATCH", "/api/v1/volunteers/{volunteer_id}"): "volunteer.write",
     ("PUT", "/api/v1/volunteers/{volunteer_id}/skills"): "volunteer.write",
     ("PUT", "/api/v1/volunteers/{volunteer_id}/availability"): "volunteer.write",
+    # Field operations (issue 7): the role is checked before the object is looked up.
+    ("POST", "/api/v1/patrols/{patrol_id}/check-in"): "patrol.operate",
+    ("POST", "/api/v1/patrols/{patrol_id}/check-out"): "patrol.operate",
+    ("POST", "/api/v1/patrols/{patrol_id}/start"): "patrol.operate",
+    ("POST", "/api/v1/patrols/{patrol_id}/end"): "patrol.operate",
+    ("POST", "/api/v1/patrols/{patrol_id}/field-status"): "patrol.operate",
+    ("GET", "/api/v1/patrols/{patrol_id}/positions"): "volunteer.location",
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): "alert.manage",
+    ("POST", "/api/v1/incidents/{incident_id}/patrols"): "incident.manage",
+    ("GET", "/api/v1/incidents/{incident_id}/patrols/near"): "incident.read",
+    # Recognition statements, built from the journal.
+    ("GET", "/api/v1/recognition/volunteers/{volunteer_id}"): "recognition.read",
+    ("GET", "/api/v1/recognition/organisations/{org_id}"): "recognition.read",
 }
+# Volunteer teams (demo keys) sent out on patrol before the sweep, the first of each region also for the
+# positive controls; their home municipalities come from the demo seed.
+FIELD_TEAMS = ["penteli", "limni", "marathon", "lamia", "north_evia"]
+FIELD_HOMES = {key: home for key, _el, _en, _region, home, _cat in VOLUNTEER_ORGS}
+# The state a patrol must be in for the positive control of a route (default: active).
+POSITIVE_PATROL_STATES = {
+    ("POST", "/api/v1/patrols/{patrol_id}/check-in"): "accepted",
+    ("POST", "/api/v1/patrols/{patrol_id}/check-out"): "checked_in",
+    ("POST", "/api/v1/patrols/{patrol_id}/start"): "checked_in",
+}
+# Incident kinds an organisation of each kind leads (demo routing rules), for incidents a caller manages.
+LEAD_KINDS = {"fire_service": "smoke", "police": "suspicious_activity", "municipality": "road_blocked"}
+# The sweep favours these objects of a kind (made by MAKERS) over the rest: kind -> the objects' pseudo-kind.
+FAVOURED = {"patrol": "active_patrol"}
 _serial = itertools.count(1)
 
 
@@ -72,6 +106,18 @@ def _user_body(world: World, target: int) -> dict:
     role = "volunteer" if kind == "volunteer_org" else next(r for r in ROLES_BY_ORG_KIND[kind] if r != "admin")
     return {"username": f"idor.probe{next(_serial)}", "full_name": "IDOR Probe", "role": role,
             "password": "correct horse battery staple"}
+
+
+def _crew_of(world: World, patrol_id: int) -> list[int]:
+    """The crew of a patrol made for the sweep (any volunteer for other ids, so the body stays valid)."""
+    crew = world.objects.get("patrol_crew", {}).get(patrol_id)
+    return sorted(crew) if crew else world.volunteers_of(set(world.orgs))[:1]
+
+
+def _patrol_to_link(world: World, incident_id: int) -> int:
+    """A patrol the caller may see, made along with the incident; for other incidents any patrol."""
+    chosen = world.objects.get("incident_patrol", {}).get(incident_id)
+    return min(chosen) if chosen else min(world.objects.get("patrol", {1: set()}))
 
 
 # (method, path) -> a valid body for the target object, so validation never masks authorisation.
@@ -96,6 +142,14 @@ BODIES: dict[tuple[str, str], Callable[[World, int], dict | None]] = {
     ("POST", "/api/v1/assignments/{assignment_id}/accept"): lambda w, t: None,
     ("POST", "/api/v1/assignments/{assignment_id}/decline"): lambda w, t: {"reason": "IDOR sweep probe"},
     ("POST", "/api/v1/assignments/{assignment_id}/remove"): lambda w, t: {"reason": "IDOR sweep probe"},
+    ("POST", "/api/v1/patrols/{patrol_id}/check-in"): lambda w, t: {"volunteer_ids": _crew_of(w, t)},
+    ("POST", "/api/v1/patrols/{patrol_id}/check-out"): lambda w, t: {"volunteer_ids": _crew_of(w, t)},
+    ("POST", "/api/v1/patrols/{patrol_id}/start"): lambda w, t: None,
+    ("POST", "/api/v1/patrols/{patrol_id}/end"): lambda w, t: None,
+    ("POST", "/api/v1/patrols/{patrol_id}/field-status"): lambda w, t: {"status": "needs_help"},
+    ("POST", "/api/v1/patrols/{patrol_id}/sos"): lambda w, t: {"note": "IDOR sweep probe"},
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): lambda w, t: {"note": "IDOR sweep probe"},
+    ("POST", "/api/v1/incidents/{incident_id}/patrols"): lambda w, t: {"patrol_id": _patrol_to_link(w, t)},
 }
 
 
@@ -125,14 +179,80 @@ def _foreign_objects(world: World, username: str, kind: str) -> list[int]:
     region = world.org_of(username).region_id
     near = {o for o in foreign if world.orgs[o].region_id == region}
     if kind not in ("organisation", "user", "volunteer"):
-        return _spread(_objects_of(world, foreign, kind), PER_KIND)
+        candidates = _objects_of(world, foreign, kind)
+        favoured = _spread([i for i in candidates if i in world.objects.get(FAVOURED.get(kind, ""), {})], 3)
+        return sorted(favoured + _spread([i for i in candidates if i not in favoured], PER_KIND - len(favoured)))
     picked = _spread(_objects_of(world, near, kind), 2)
     return picked + _spread(_objects_of(world, foreign - near, kind), PER_KIND - len(picked))
 
 
-def _in_scope_object(world: World, username: str, endpoint: Endpoint, action: str) -> int:
+def _point_in(client: TestClient, zone_code: str) -> tuple[float, float]:
+    """A point inside a zone."""
+    with session_scope(client.app.state.engine) as session:
+        point = session.scalar(select(Zone).where(Zone.code == zone_code)).geom.representative_point()
+    return round(point.x, 6), round(point.y, 6)
+
+
+def _org_point(client: TestClient, org_id: int) -> tuple[float, float]:
+    """A point in the organisation's jurisdiction, else in its region, else in Mantoudi."""
+    with session_scope(client.app.state.engine) as session:
+        code = session.scalar(select(Zone.code).join(OrganisationZone, OrganisationZone.zone_id == Zone.id)
+                              .where(OrganisationZone.organisation_id == org_id).order_by(Zone.id))
+        region = session.scalar(select(Zone.code).join(Organisation, Organisation.region_id == Zone.id)
+                                .where(Organisation.id == org_id))
+    return _point_in(client, code or region or FIELD_HOMES["limni"])
+
+
+def _team_for(world: World, username: str) -> str:
+    """The caller's own volunteer team, else the first field team of the caller's region."""
+    org = world.org_of(username)
+    if org.kind == "volunteer_org":
+        return username.split(".", 1)[1]
+    return next(t for t in FIELD_TEAMS if world.org_of(f"leader.{t}").region_id == org.region_id)
+
+
+def _fresh_patrol(client: TestClient, bearer, world: World, username: str, endpoint: Endpoint) -> int:
+    """A patrol in the caller's scope, in the state the route needs."""
+    state = POSITIVE_PATROL_STATES.get((endpoint.method, endpoint.path), "active")
+    return _field_patrol(client, bearer, world, _team_for(world, username), state)
+
+
+def _fresh_alert(client: TestClient, bearer, world: World, username: str, endpoint: Endpoint) -> int:
+    """An open alert on an active patrol in the caller's scope."""
+    team = _team_for(world, username)
+    return _raise_sos(client, bearer, world, team, _field_patrol(client, bearer, world, team, "active"))
+
+
+def _fresh_incident(client: TestClient, bearer, world: World, username: str, endpoint: Endpoint) -> int:
+    """An incident the caller sees and, for managing routes, leads: reported by them (or, when their role does
+    not report, by someone in their reach) at a point their organisation answers for."""
+    account = world.accounts[username]
+    reporter = username
+    if "incident.report" not in PERMISSIONS[account.role]:
+        reach = world.reach(username, "incident.read")
+        reporter = next(a.username for a in world.users_of(reach) if "incident.report" in PERMISSIONS[a.role])
+    org = world.org_of(reporter)
+    lon, lat = _org_point(client, org.id)
+    body = {"kind": LEAD_KINDS.get(org.kind, "smoke"), "point": {"type": "Point", "coordinates": [lon, lat]}}
+    resp = client.post("/api/v1/incidents", json=body, headers=bearer(reporter))
+    assert resp.status_code == 201, resp.text
+    incident_id = resp.json()["id"]
+    if endpoint.method == "POST":  # linking: a patrol the caller may see
+        patrol_id = _field_patrol(client, bearer, world, _team_for(world, username), "active")
+        world.objects.setdefault("incident_patrol", {})[incident_id] = {patrol_id}
+    return incident_id
+
+
+# Kinds the positive control makes afresh for each caller and route (their routes change their state).
+FRESH = {"patrol": _fresh_patrol, "alert": _fresh_alert, "incident": _fresh_incident}
+
+
+def _in_scope_object(client: TestClient, bearer, world: World, username: str, endpoint: Endpoint,
+                     action: str) -> int:
     """An object the caller may use the route on (not themself where another will do)."""
     kind = ID_PARAMS[_id_param(endpoint)]
+    if kind in FRESH:
+        return FRESH[kind](client, bearer, world, username, endpoint)
     account = world.accounts[username]
     reach = world.reach(username, action)
     if kind == "organisation":
@@ -219,8 +339,63 @@ def _commit_plans(client: TestClient, bearer, world: World) -> None:
                 world.objects.setdefault("assignment", {})[member["assignment_id"]] = involved
 
 
+def _field_patrol(client: TestClient, bearer, world: World, team: str, state: str) -> int:
+    """A patrol of a demo volunteer team (its key in the demo seed) in its home municipality, driven to ``state``.
+
+    Made in the database like the field tests' fixture (accepted crew: the team's member account and one
+    more volunteer), then checked in and started over the API by the team's leader.
+    """
+    org = world.org_of(f"leader.{team}")
+    member = next(v for v, u in world.volunteer_users.items() if u == world.accounts[f"volunteer.{team}"].id)
+    other = next(v for v in world.volunteers.get(org.id, []) if v not in world.volunteer_users)
+    crew, now = [member, other], utcnow()
+    with session_scope(client.app.state.engine) as session:
+        zone = session.scalar(select(Zone.id).where(Zone.code == FIELD_HOMES[team]))
+        patrol = Patrol(zone_id=zone, organisation_id=org.id, shift_start=now - timedelta(hours=1),
+                        shift_end=now + timedelta(hours=6), crew_size=2, risk_category=4, status="planned")
+        session.add(patrol)
+        session.flush()
+        session.add_all([Assignment(patrol_id=patrol.id, volunteer_id=v, status="accepted") for v in crew])
+        patrol_id = int(patrol.id)
+    base, leader = f"/api/v1/patrols/{patrol_id}", bearer(f"leader.{team}")
+    if state in ("checked_in", "active"):
+        assert client.post(f"{base}/check-in", json={"volunteer_ids": crew}, headers=leader).status_code == 200
+    if state == "active":
+        assert client.post(f"{base}/start", headers=leader).status_code == 200
+    involved = {o.id for o in world.orgs.values() if o.region_id == org.region_id} | {org.id}
+    world.objects.setdefault("patrol", {})[patrol_id] = involved
+    world.objects.setdefault("patrol_crew", {})[patrol_id] = set(crew)
+    if state == "active":
+        world.objects.setdefault("active_patrol", {})[patrol_id] = involved
+    return patrol_id
+
+
+def _raise_sos(client: TestClient, bearer, world: World, team: str, patrol_id: int) -> int:
+    """An open SOS alert raised by the team's crew member; recorded with the patrol's organisations."""
+    resp = client.post(f"/api/v1/patrols/{patrol_id}/sos", json={"note": "IDOR fixture"},
+                       headers=bearer(f"volunteer.{team}"))
+    assert resp.status_code == 200 and resp.json()["raised"], resp.text
+    alert_id = resp.json()["alert_id"]
+    world.objects.setdefault("alert", {})[alert_id] = world.objects["patrol"][patrol_id]
+    return alert_id
+
+
+def _field_operations(client: TestClient, bearer, world: World) -> None:
+    """Active patrols with checked-in crews, a position each, and open SOS alerts, for several organisations."""
+    if not _has_route(client, "POST", "/api/v1/patrols/{patrol_id}/start"):
+        return
+    for team in FIELD_TEAMS:
+        patrol_id = _field_patrol(client, bearer, world, team, "active")
+        lon, lat = _point_in(client, FIELD_HOMES[team])
+        report = {"patrol_id": patrol_id, "at": utcnow().isoformat(), "lon": lon, "lat": lat}
+        resp = client.post("/api/v1/positions", json={"reports": [report]}, headers=bearer(f"volunteer.{team}"))
+        assert resp.status_code == 200 and resp.json()["accepted"] == 1, resp.text
+        _raise_sos(client, bearer, world, team, patrol_id)
+        _field_patrol(client, bearer, world, team, "checked_in")
+
+
 # Steps that make objects of kinds the demo does not seed, run before the sweep.
-MAKERS = [_report_incidents, _commit_plans]
+MAKERS = [_report_incidents, _commit_plans, _field_operations]
 
 
 def _expected(world: World, username: str, endpoint: Endpoint) -> set[int]:
@@ -274,12 +449,12 @@ def test_the_same_callers_reach_their_own_objects(client, bearer, world):
         if endpoint.path.endswith("/revoke-tokens"):
             revokes.append((username, endpoint))  # last: it signs the target out
             continue
-        target = _in_scope_object(world, username, endpoint, action)
+        target = _in_scope_object(client, bearer, world, username, endpoint, action)
         resp = _call(client, endpoint, world, target, tokens[username])
         assert 200 <= resp.status_code < 300, f"{username} {endpoint.method} {endpoint.path} on {target}: {resp.text}"
         covered.add((endpoint.method, endpoint.path))
     for username, endpoint in revokes:
-        target = _in_scope_object(world, username, endpoint, "user.write")
+        target = _in_scope_object(client, bearer, world, username, endpoint, "user.write")
         resp = _call(client, endpoint, world, target, tokens[username])
         assert resp.status_code == 200, resp.text
         covered.add((endpoint.method, endpoint.path))

@@ -162,3 +162,13 @@ def test_patrols_near_an_incident_and_linking(client, sign_in, crew):
     assert linked.status_code == 200 and linked.json()["patrol_ids"] == [crew.patrol_id]
     assert _post(client, dispatcher, f"/api/v1/incidents/{incident['id']}/patrols",
                  {"patrol_id": crew.patrol_id}).status_code == 409
+
+
+def test_sos_only_from_the_crew_and_those_who_operate_the_patrol(client, sign_in, crew):
+    _go_out(client, sign_in(client, "leader.limni"), crew)
+    url = f"/api/v1/patrols/{crew.patrol_id}/sos"
+    for onlooker in ("reviewer.sterea", "coordinator.mantoudi"):  # they see the patrol but do not operate it
+        assert _post(client, sign_in(client, onlooker), url).status_code == 403, onlooker
+    assert _post(client, sign_in(client, "officer.attica"), url).status_code == 404  # another region's patrol
+    raised = _post(client, sign_in(client, "leader.limni"), url, {"note": "no answer on the radio"})
+    assert raised.status_code == 200 and raised.json()["raised"] is True

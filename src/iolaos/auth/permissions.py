@@ -51,6 +51,7 @@ ACTIONS: dict[str, str] = {
     "patrol.operate": "check crews in and out, start and end patrols, set their field status",
     "alert.read": "see safety alerts (SOS, lost contact, out of zone) of patrols one may see",
     "alert.manage": "acknowledge safety alerts of patrols in scope",
+    "recognition.read": "see contribution statements (hours on patrol, high-risk days, confirmed sightings)",
 }
 
 S = Scope
@@ -60,7 +61,7 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
         "volunteer.read": S.TREE, "volunteer.contact": S.TREE, "volunteer.write": S.TREE, "audit.read": S.TREE,
         "incident.read": S.TREE, "risk.write": S.TREE, "coverage.read": S.TREE, "coverage.write": S.TREE,
         "patrol.read": S.TREE,
-        "alert.read": S.TREE,
+        "alert.read": S.TREE, "recognition.read": S.TREE,
     },
     "dispatcher": {
         "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION,
@@ -69,6 +70,7 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
         "risk.write": S.REGION, "coverage.read": S.REGION, "coverage.write": S.REGION, "plan.write": S.REGION,
         "patrol.read": S.REGION, "assignment.override": S.REGION,
         "patrol.operate": S.REGION, "alert.read": S.REGION, "alert.manage": S.REGION,
+        "recognition.read": S.REGION,
     },
     "officer": {
         "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION, "incident.report": S.OWN,
@@ -81,26 +83,26 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
         "volunteer.location": S.REGION, "incident.report": S.OWN, "incident.read": S.REGION,
         "incident.manage": S.OWN, "responsibility.handover": S.OWN,
         "coverage.read": S.REGION, "plan.write": S.OWN, "patrol.read": S.REGION,
-        "alert.read": S.REGION,
+        "alert.read": S.REGION, "recognition.read": S.REGION,
     },
     "reviewer": {
         "organisation.read": S.REGION, "user.read": S.REGION, "volunteer.read": S.REGION, "audit.read": S.REGION,
         "incident.read": S.REGION,
         "coverage.read": S.REGION, "patrol.read": S.REGION,
-        "alert.read": S.REGION,
+        "alert.read": S.REGION, "recognition.read": S.REGION,
     },
     "leader": {
         "organisation.read": S.OWN, "user.read": S.OWN, "user.write": S.OWN, "volunteer.read": S.OWN,
         "volunteer.contact": S.OWN, "volunteer.write": S.OWN, "volunteer.location": S.OWN,
         "incident.report": S.OWN, "incident.read": S.OWN, "responsibility.handover": S.OWN,
         "patrol.read": S.OWN, "assignment.respond": S.OWN,
-        "patrol.operate": S.OWN, "alert.read": S.OWN,
+        "patrol.operate": S.OWN, "alert.read": S.OWN, "recognition.read": S.OWN,
     },
     "volunteer": {
         "organisation.read": S.OWN, "user.read": S.SELF, "volunteer.read": S.SELF, "volunteer.contact": S.SELF,
         "incident.report": S.OWN, "incident.read": S.OWN,
         "patrol.read": S.SELF,
-        "alert.read": S.SELF,
+        "alert.read": S.SELF, "recognition.read": S.SELF,
     },
 }
 

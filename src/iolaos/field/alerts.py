@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from iolaos.auth.actor import Actor, system_actor
 from iolaos.auth.principal import Principal
-from iolaos.errors import Conflict, NotFound
+from iolaos.errors import Conflict, Forbidden, NotFound
 from iolaos.field.models import PositionReport, SafetyAlert
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
@@ -22,9 +22,11 @@ from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import workflow
 from iolaos.planning.service import patrol_topics
 from iolaos.risk import service as risk
+from iolaos.volunteers.models import Volunteer
 from iolaos.zones.models import Zone
 
 METRES_PER_DEGREE = 111_320.0
+CREW_STATUSES = ("accepted", "checked_in")  # on the crew: they may press SOS
 
 
 def raise_alert(session: Session, *, actor: Actor, patrol: Patrol, kind: str, details: dict[str, Any],
@@ -49,13 +51,33 @@ def raise_alert(session: Session, *, actor: Actor, patrol: Patrol, kind: str, de
 
 
 def sos(session: Session, *, principal: Principal, patrol_id: int, note: str) -> SafetyAlert | None:
-    """A crew member (or their leader) presses SOS."""
+    """A crew member, or someone who operates the patrol (its leader, a dispatcher), presses SOS."""
     patrol = workflow.get_visible(session, principal, patrol_id)
+    if not _may_raise_sos(session, principal, patrol):
+        raise Forbidden("only the crew and those who operate the patrol raise an SOS", code="forbidden")
     if patrol.status in ("completed", "cancelled"):
         raise Conflict({"message": f"the patrol is {patrol.status}", "status": patrol.status, "allowed": []},
                        code="illegal_transition")
     return raise_alert(session, actor=principal.actor, patrol=patrol, kind="sos",
                        details={"by_user_id": principal.user_id, "note": note})
+
+
+def _may_raise_sos(session: Session, principal: Principal, patrol: Patrol) -> bool:
+    """True for a crew member of the patrol, or a caller whose patrol.operate scope covers it."""
+    on_crew = session.scalar(select(Assignment.id).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+                             .where(Assignment.patrol_id == patrol.id, Volunteer.user_id == principal.user_id,
+                                    Assignment.status.in_(CREW_STATUSES)).limit(1))
+    if on_crew is not None:
+        return True
+    if not principal.can("patrol.operate"):
+        return False
+    from iolaos.field import lifecycle
+
+    try:
+        lifecycle.operable(session, principal, patrol.id)
+    except NotFound:
+        return False
+    return True
 
 
 def acknowledge(session: Session, *, principal: Principal, alert_id: int, note: str) -> tuple[SafetyAlert, Patrol]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -11,7 +13,7 @@ from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.journal import service as journal
-from iolaos.kit.time import utcnow
+from iolaos.kit.time import as_utc, utcnow
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import workflow
 from iolaos.planning.service import patrol_topics
@@ -24,6 +26,7 @@ MOVES: dict[str, tuple[tuple[str, ...], str]] = {
     "end": (("active",), "completed"),
 }
 FIELD_STATUSES = ("on_patrol", "returning", "needs_help")
+ATHENS = ZoneInfo("Europe/Athens")
 
 
 def allowed_actions(patrol: Patrol) -> list[str]:
@@ -42,9 +45,13 @@ def _illegal(patrol: Patrol, action: str) -> Conflict:
 
 
 def operable(session: Session, principal: Principal, patrol_id: int) -> Patrol:
-    """A patrol the caller may operate: visible, and within their patrol.operate scope."""
-    patrol = workflow.get_visible(session, principal, patrol_id)
+    """A patrol the caller may operate: visible, and within their patrol.operate scope.
+
+    The role is checked before the patrol is looked up, so a role without the permission answers
+    403 whatever the id, and a foreign patrol answers 404 exactly like a missing one.
+    """
     scope = principal.scope("patrol.operate")
+    patrol = workflow.get_visible(session, principal, patrol_id)
     if scope is Scope.OWN:
         crew_orgs = set(session.scalars(select(Volunteer.organisation_id).join(
             Assignment, Assignment.volunteer_id == Volunteer.id).where(Assignment.patrol_id == patrol.id)))
@@ -73,12 +80,17 @@ def _crew(session: Session, principal: Principal, patrol: Patrol, volunteer_ids:
     return list(rows)
 
 
+def shift_date(patrol: Patrol) -> date:
+    """The patrol's day as planned: the Europe/Athens date of its shift start (risk levels are per local day)."""
+    return as_utc(patrol.shift_start).astimezone(ATHENS).date()
+
+
 def _record(session: Session, principal: Principal, patrol: Patrol, action: str, data: dict[str, Any],
             volunteers: set[int] = frozenset()) -> None:
     topics = patrol_topics(session, patrol, volunteers=set(volunteers))
     journal.record(session, actor=principal.actor, action=action, subject_type="patrol", subject_id=patrol.id,
                    data={"patrol_id": patrol.id, "zone_id": patrol.zone_id, "risk_category": patrol.risk_category,
-                         "shift_date": patrol.shift_start.date().isoformat(), **data},
+                         "shift_date": shift_date(patrol).isoformat(), **data},
                    topics=topics, event_kind="patrol.updated",
                    payload={"patrol_id": patrol.id, "status": patrol.status, "field_status": patrol.field_status,
                             "action": action, **data})
@@ -123,8 +135,8 @@ def _sign_out(session: Session, principal: Principal, patrol: Patrol, crew: list
     for assignment, volunteer in crew:
         assignment.status, assignment.checked_out_at, assignment.updated_at = "checked_out", now, now
         volunteer.status, volunteer.updated_at = "available", now
-        hours.append({"volunteer_id": volunteer.id,
-                      "hours": round((now - assignment.checked_in_at).total_seconds() / 3600, 3)})
+        hours.append({"volunteer_id": volunteer.id, "organisation_id": volunteer.organisation_id,
+                      "hours": round((now - as_utc(assignment.checked_in_at)).total_seconds() / 3600, 3)})
     session.flush()
     if hours:
         _record(session, principal, patrol, "patrol.check_out", {"volunteers": hours},

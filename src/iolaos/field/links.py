@@ -20,6 +20,7 @@ from iolaos.zones.models import Zone
 
 def link(session: Session, *, principal: Principal, incident_id: int, patrol_id: int) -> dict[str, Any]:
     """Attach a patrol to an incident (the lead agency's managers)."""
+    principal.scope("incident.manage")  # 403 for roles without it, before the incident is looked up
     incident = incidents.get_visible(session, principal, incident_id)
     allowed = organisation_ids(session, principal, "incident.manage")
     if allowed is not None and incident.lead_organisation_id not in allowed:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from shapely.geometry import Point
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal, organisation_ids
@@ -23,6 +23,8 @@ from iolaos.planning.service import patrol_topics
 from iolaos.volunteers.models import Volunteer
 
 FUTURE_SLACK = timedelta(minutes=2)
+TOPIC_CACHE_SIZE = 10_000
+_TOPIC_CACHE: dict[tuple[str, int, int, int | None], list[str]] = {}
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,19 @@ def report(session: Session, settings: Settings, *, principal: Principal, report
         if reason:
             rejected.append({"index": index, "patrol_id": item.patrol_id, "reason": reason})
             continue
-        session.add(PositionReport(patrol_id=item.patrol_id, volunteer_id=volunteer.id, at=item.at,
-                                   point=Point(item.lon, item.lat), accuracy_m=item.accuracy_m))
         accepted.append(item)
-    session.flush()
-    for patrol_id in sorted({r.patrol_id for r in accepted}):
-        latest = max((r for r in accepted if r.patrol_id == patrol_id), key=lambda r: r.at)
-        _after_accept(session, settings, on_duty[patrol_id], volunteer, latest)
+    if accepted:  # one multi-row INSERT: this is the hot path of the field
+        session.execute(insert(PositionReport.__table__), [
+            {"patrol_id": r.patrol_id, "volunteer_id": volunteer.id, "at": r.at, "received_at": now,
+             "point": Point(r.lon, r.lat), "accuracy_m": r.accuracy_m} for r in accepted])
+    newest = {pid: max((r for r in accepted if r.patrol_id == pid), key=lambda r: r.at)
+              for pid in sorted({r.patrol_id for r in accepted})}
+    for patrol_id, latest in newest.items():
+        alerts.check_out_of_zone(session, patrol=on_duty[patrol_id], lon=latest.lon, lat=latest.lat, at=latest.at,
+                                 limit_m=settings.out_of_zone_metres)
+    # Last: publishing takes the journal's head-row lock, held until commit, so nothing slow may follow it.
+    for patrol_id, latest in newest.items():
+        _publish(session, on_duty[patrol_id], volunteer, latest)
     return {"accepted": len(accepted), "rejected": rejected}
 
 
@@ -79,22 +87,30 @@ def _refusal(item: Report, volunteer: Volunteer | None, on_duty: dict[int, Patro
     return None
 
 
-def _after_accept(session: Session, settings: Settings, patrol: Patrol, volunteer: Volunteer, latest: Report
-                  ) -> None:
-    """Push the newest position live (volatile) and check the zone boundary."""
-    volatile.publish(session, topics=patrol_topics(session, patrol), kind="position",
+def _topics(session: Session, patrol: Patrol) -> list[str]:
+    """The patrol's live topics, remembered per database and patrol (they follow its zone and organisation)."""
+    key = (str(session.get_bind().url), patrol.id, patrol.zone_id, patrol.organisation_id)
+    found = _TOPIC_CACHE.get(key)
+    if found is None:
+        if len(_TOPIC_CACHE) >= TOPIC_CACHE_SIZE:
+            _TOPIC_CACHE.clear()
+        found = _TOPIC_CACHE[key] = patrol_topics(session, patrol)
+    return found
+
+
+def _publish(session: Session, patrol: Patrol, volunteer: Volunteer, latest: Report) -> None:
+    """Push the newest position live (a volatile event: no audit record of its own)."""
+    volatile.publish(session, topics=_topics(session, patrol), kind="position",
                      payload={"patrol_id": patrol.id, "volunteer_id": volunteer.id, "at": latest.at.isoformat(),
                               "lon": latest.lon, "lat": latest.lat, "accuracy_m": latest.accuracy_m,
                               "organisation_id": volunteer.organisation_id})
-    alerts.check_out_of_zone(session, patrol=patrol, lon=latest.lon, lat=latest.lat, at=latest.at,
-                             limit_m=settings.out_of_zone_metres)
 
 
 def track(session: Session, principal: Principal, *, patrol_id: int, since: datetime | None, limit: int
           ) -> list[dict[str, Any]]:
     """A patrol's positions (oldest first), for callers with volunteer.location over its crew."""
+    principal.scope("volunteer.location")  # 403 for roles without it, before the patrol is looked up
     workflow.get_visible(session, principal, patrol_id)
-    principal.scope("volunteer.location")
     query = select(PositionReport, Volunteer.organisation_id).join(
         Volunteer, Volunteer.id == PositionReport.volunteer_id).where(PositionReport.patrol_id == patrol_id)
     allowed = organisation_ids(session, principal, "volunteer.location")

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
 from iolaos.auth.deps import PrincipalDep, SessionDep
 from iolaos.errors import error_responses
 from iolaos.field import alerts, lifecycle, links, positions
-from iolaos.field.schemas import BatchResult, CrewIn, FieldStatusIn, LinkIn, NoteIn, PositionBatch
+from iolaos.field.schemas import (
+    AlertOut,
+    BatchResult,
+    CrewIn,
+    FieldStatusIn,
+    LinkIn,
+    LinkOut,
+    NearPatrolOut,
+    NoteIn,
+    PositionBatch,
+    PositionOut,
+    SosOut,
+)
 from iolaos.planning import workflow
 from iolaos.planning.schemas import PatrolOut
 
@@ -58,18 +70,20 @@ def field_status(session: SessionDep, principal: PrincipalDep, patrol_id: Id, bo
     return _patrol(session, principal, patrol)
 
 
-@router.post("/patrols/{patrol_id}/sos", summary="Crew needs help (SOS)", responses=WRITE)
-def sos(session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: NoteIn) -> dict[str, Any]:
+@router.post("/patrols/{patrol_id}/sos", response_model=SosOut, summary="Crew needs help (SOS)", responses=WRITE)
+def sos(session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: NoteIn) -> SosOut:
     """Raise an SOS alert for the patrol (once; repeated presses while open change nothing)."""
     alert = alerts.sos(session, principal=principal, patrol_id=patrol_id, note=body.note)
-    return {"raised": alert is not None, "alert_id": alert.id if alert else None}
+    return SosOut(raised=alert is not None, alert_id=alert.id if alert else None)
 
 
-@router.get("/patrols/{patrol_id}/positions", summary="A patrol's track", responses=READ)
+@router.get("/patrols/{patrol_id}/positions", response_model=list[PositionOut], summary="A patrol's track",
+            responses=READ)
 def track(session: SessionDep, principal: PrincipalDep, patrol_id: Id, since: datetime | None = None,
-          limit: Annotated[int, Query(ge=1, le=10_000)] = 2000) -> list[dict[str, Any]]:
+          limit: Annotated[int, Query(ge=1, le=10_000)] = 2000) -> list[PositionOut]:
     """Positions of the patrol's crew (needs volunteer.location over them)."""
-    return positions.track(session, principal, patrol_id=patrol_id, since=since, limit=limit)
+    found = positions.track(session, principal, patrol_id=patrol_id, since=since, limit=limit)
+    return [PositionOut.model_validate(p) for p in found]
 
 
 @router.post("/positions", response_model=BatchResult, summary="Report positions (batch)", responses=WRITE)
@@ -80,34 +94,40 @@ def report_positions(request: Request, session: SessionDep, principal: Principal
     return BatchResult(**positions.report(session, request.app.state.settings, principal=principal, reports=items))
 
 
-@router.get("/positions/latest", summary="Latest position of each crew member on patrol", responses=READ)
-def latest_positions(session: SessionDep, principal: PrincipalDep) -> list[dict[str, Any]]:
+@router.get("/positions/latest", response_model=list[PositionOut],
+            summary="Latest position of each crew member on patrol", responses=READ)
+def latest_positions(session: SessionDep, principal: PrincipalDep) -> list[PositionOut]:
     """For the live map after a reconnect (live updates carry new positions)."""
-    return positions.latest(session, principal)
+    return [PositionOut.model_validate(p) for p in positions.latest(session, principal)]
 
 
-@router.get("/alerts", summary="Safety alerts", responses=READ)
+@router.get("/alerts", response_model=list[AlertOut], summary="Safety alerts", responses=READ)
 def list_alerts(session: SessionDep, principal: PrincipalDep, status: Literal["open", "acknowledged"] | None = None,
-                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AlertOut]:
     """Alerts on patrols you may see, newest first."""
-    return alerts.list_visible(session, principal, status=status, limit=limit)
+    return [AlertOut.model_validate(a) for a in alerts.list_visible(session, principal, status=status, limit=limit)]
 
 
-@router.post("/alerts/{alert_id}/acknowledge", summary="Acknowledge a safety alert", responses=WRITE)
-def acknowledge(session: SessionDep, principal: PrincipalDep, alert_id: Id, body: NoteIn) -> dict[str, Any]:
+@router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut, summary="Acknowledge a safety alert",
+             responses=WRITE)
+def acknowledge(session: SessionDep, principal: PrincipalDep, alert_id: Id, body: NoteIn) -> AlertOut:
     """A dispatcher takes note of the alert."""
     alert, patrol = alerts.acknowledge(session, principal=principal, alert_id=alert_id, note=body.note)
-    return alerts.alert_out(alert, patrol)
+    return AlertOut.model_validate(alerts.alert_out(alert, patrol))
 
 
-@router.post("/incidents/{incident_id}/patrols", summary="Link a patrol to an incident", responses=WRITE)
-def link_patrol(session: SessionDep, principal: PrincipalDep, incident_id: Id, body: LinkIn) -> dict[str, Any]:
+@router.post("/incidents/{incident_id}/patrols", response_model=LinkOut, summary="Link a patrol to an incident",
+             responses=WRITE)
+def link_patrol(session: SessionDep, principal: PrincipalDep, incident_id: Id, body: LinkIn) -> LinkOut:
     """The lead agency attaches a patrol to the incident."""
-    return links.link(session, principal=principal, incident_id=incident_id, patrol_id=body.patrol_id)
+    return LinkOut.model_validate(links.link(session, principal=principal, incident_id=incident_id,
+                                             patrol_id=body.patrol_id))
 
 
-@router.get("/incidents/{incident_id}/patrols/near", summary="Patrols near an incident", responses=READ)
+@router.get("/incidents/{incident_id}/patrols/near", response_model=list[NearPatrolOut],
+            summary="Patrols near an incident", responses=READ)
 def patrols_near(session: SessionDep, principal: PrincipalDep, incident_id: Id,
-                 radius_km: Annotated[float, Query(gt=0, le=200)] = 10.0) -> list[dict[str, Any]]:
+                 radius_km: Annotated[float, Query(gt=0, le=200)] = 10.0) -> list[NearPatrolOut]:
     """Active patrols within the radius, nearest first."""
-    return links.near(session, principal=principal, incident_id=incident_id, radius_km=radius_km)
+    found = links.near(session, principal=principal, incident_id=incident_id, radius_km=radius_km)
+    return [NearPatrolOut.model_validate(n) for n in found]

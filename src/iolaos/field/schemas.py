@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -75,3 +76,51 @@ class LinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     patrol_id: Id
+
+
+class SosOut(BaseModel):
+    """Whether an SOS opened a new alert (a repeated press while one is open changes nothing)."""
+
+    raised: bool
+    alert_id: int | None
+
+
+class AlertOut(BaseModel):
+    """A safety alert as served and pushed live."""
+
+    id: int
+    patrol_id: int
+    zone_id: int
+    kind: Literal["out_of_zone", "lost_contact", "sos"]
+    status: Literal["open", "acknowledged"]
+    details: dict[str, Any]
+    raised_at: datetime
+    acknowledged_by_user_id: int | None
+    acknowledged_at: datetime | None
+
+
+class PositionOut(BaseModel):
+    """One stored position of a crew member."""
+
+    patrol_id: int
+    volunteer_id: int
+    at: datetime
+    lon: float
+    lat: float
+    accuracy_m: float | None
+
+
+class NearPatrolOut(BaseModel):
+    """An active patrol near an incident: by its last position, else by its zone's edge."""
+
+    patrol_id: int
+    distance_km: float
+    by: Literal["position", "zone"]
+    field_status: str
+
+
+class LinkOut(BaseModel):
+    """The patrols linked to an incident after linking one."""
+
+    incident_id: int
+    patrol_ids: list[int]
