@@ -45,7 +45,7 @@ def latest_checkpoint(folder: Path) -> Path | None:
 
 def checkpoint(settings: Settings) -> Path:
     """Verify the chain against the previous checkpoint (if any) and write a new signed one; returns its path."""
-    from iolaos.journal.cli import audit_checkpoint
+    from iolaos.journal.cli import write_checkpoint
 
     assert settings.worker_checkpoint_key is not None and settings.worker_checkpoint_dir is not None
     folder = settings.worker_checkpoint_dir
@@ -53,7 +53,7 @@ def checkpoint(settings: Settings) -> Path:
     previous = latest_checkpoint(folder)
     out = folder / f"checkpoint-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.json"
     try:
-        audit_checkpoint(key=settings.worker_checkpoint_key, out=out, previous=previous)
+        write_checkpoint(settings, key=settings.worker_checkpoint_key, out=out, previous=previous)
     except typer.Exit as exc:
         raise RuntimeError(f"audit checkpoint failed (exit {exc.exit_code}); see the message above") from None
     return out

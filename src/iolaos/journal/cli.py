@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from iolaos.config import get_settings
+from iolaos.config import Settings, get_settings
 
 app = typer.Typer(help="The tamper-evident audit journal.", no_args_is_help=True)
 
@@ -126,6 +126,11 @@ def audit_checkpoint(
         help="an earlier checkpoint the chain must still match before a new one is signed")] = None,
 ) -> None:
     """Verify the chain, then write a signed checkpoint of its head (seq, hash, epoch)."""
+    write_checkpoint(get_settings(), key=key, out=out, previous=previous)
+
+
+def write_checkpoint(settings: Settings, *, key: Path, out: Path, previous: Path | None) -> None:
+    """The checkpoint command's work, for a given database (the worker passes its own settings)."""
     from sqlmodel import Session
 
     from iolaos.db import make_engine
@@ -144,7 +149,7 @@ def audit_checkpoint(
         raise _fail(f"PREVIOUS CHECKPOINT REJECTED: {exc}", 1) from None
     except cp_mod.CheckpointError as exc:
         raise _fail(f"error: {exc}", 2) from None
-    engine = make_engine(get_settings())
+    engine = make_engine(settings)
     snapshot = snapshot_engine(engine)
     try:
         with Session(snapshot) as session:
