@@ -33,9 +33,13 @@ def _missing(what: str) -> None:
     pytest.skip(what)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium for the session."""
+    """One headless Chromium per test module.
+
+    Not per session: Playwright's sync API keeps an event loop on the main thread while it runs, and later
+    tests that call asyncio.run() (the live-update tests on the other backend) would fail while it is open.
+    """
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
