@@ -1,6 +1,6 @@
 """Benchmark of position ingest (issue 7, acceptance 6): batched reports over HTTP with 100 live consoles watching.
 
-    .venv/bin/python bench/ingest.py [--patrols 100] [--batch 10] [--senders 16] [--consoles 100]
+    .venv/bin/python bench/ingest.py [--patrols 100] [--batch 10] [--senders 4] [--consoles 100]
                                      [--seconds 15] [--warmup 3] [--servers 1] [--pg-url URL]
 
 Everything runs on loopback against PostgreSQL. A scratch database (``<pg-url database>_<pid>``) is created,
@@ -331,6 +331,21 @@ def summarise(results: list[tuple[float, float, int, int]], window: tuple[float,
     }
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _window_cpu(pids: list[int], lo: float, hi: float) -> float:
+    """CPU seconds the servers used between the wall-clock times ``lo`` and ``hi`` (sleeps until then)."""
+    time.sleep(max(lo - time.time(), 0))
+    before = sum(_cpu_seconds(p) for p in pids)
+    time.sleep(max(hi - time.time(), 0))
+    return sum(_cpu_seconds(p) for p in pids) - before
+
+
 def _raise_nofile(want: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, want)), hard))
@@ -365,13 +380,14 @@ def run(args: argparse.Namespace) -> dict[str, float]:
                  for p in range(args.sender_procs)]
         for proc in procs:
             proc.start()
+        cpu = _window_cpu([p.pid for p, _ in servers], start_at + args.warmup, until)
         results = [r for _ in procs for r in out.get(timeout=args.warmup + args.seconds + 120)]
         for proc in procs:
             proc.join(10)
         stop.set()
         consoles = console_out.get(timeout=120)
         console_proc.join(10)
-        return summarise(results, (start_at + args.warmup, until), consoles, args.consoles)
+        return {**summarise(results, (start_at + args.warmup, until), consoles, args.consoles), "server_cpu_s": cpu}
     finally:
         for proc, _ in servers:
             proc.terminate()
@@ -384,7 +400,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--patrols", type=int, default=100, help="active patrols (≤ 200: a console's topic limit)")
     parser.add_argument("--batch", type=int, default=10, help="positions per request")
-    parser.add_argument("--senders", type=int, default=16, help="concurrent HTTP senders (one connection each)")
+    parser.add_argument("--senders", type=int, default=4, help="concurrent HTTP senders (one connection each)")
     parser.add_argument("--sender-procs", type=int, default=1)
     parser.add_argument("--consoles", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=15.0, help="measured window")
@@ -405,8 +421,11 @@ def main() -> None:
     print(f"| {args.servers} | {args.patrols} | {args.batch} | {args.senders} | {args.consoles} | "
           f"{r['requests_per_s']:,.0f} | {r['reports_per_s']:,.0f} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | "
           f"{r['delivery_share']:.1%} |")
+    per_request = r["server_cpu_s"] / max(r["requests"], 1) * 1000
     print(f"requests {r['requests']:,} in the window, errors {r['errors']}, consoles disconnected {r['closed']}, "
-          f"delivery latency p50 {r['delivery_p50_ms']:.0f} ms, p99 {r['delivery_p99_ms']:.0f} ms")
+          f"delivery latency p50 {r['delivery_p50_ms']:.0f} ms, p99 {r['delivery_p99_ms']:.0f} ms; server CPU "
+          f"{per_request:.1f} ms per request, {r['server_cpu_s'] / (args.seconds):.2f} cores busy "
+          f"(≈ {1000 / max(per_request, 1e-9) * args.batch:,.0f} reports per CPU-second)")
     print(f"ingest: {r['reports_per_s']:,.0f} reports/s sustained (goal ≥ 1,000), p99 ingest latency "
           f"{r['p99_ms']:.1f} ms, delivered {r['delivered']:,} of {r['expected']:,} position events to "
           f"{args.consoles} consoles ({r['delivery_share']:.1%}, p99 {r['delivery_p99_ms']:.0f} ms)")

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import shapely
+import shapely.prepared
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -26,6 +27,8 @@ from iolaos.volunteers.models import Volunteer
 from iolaos.zones.models import Zone
 
 METRES_PER_DEGREE = 111_320.0
+ZONE_CACHE_SIZE = 2_000
+_ZONE_CACHE: dict[tuple[str, int], tuple[datetime | None, Any, Any]] = {}
 CREW_STATUSES = ("accepted", "checked_in")  # on the crew: they may press SOS
 
 
@@ -138,11 +141,34 @@ def distance_m(geom: Any, lon: float, lat: float) -> float:
     return scaled.distance(shapely.Point(lon * scale, lat)) * METRES_PER_DEGREE
 
 
+def _zone_shape(session: Session, zone_id: int, stamp: Any = None) -> tuple[Any, Any]:
+    """A zone's geometry and its prepared form, kept per database and zone until the zone's row changes.
+
+    Positions arrive many times a second and municipalities have thousands of vertices: reading and
+    parsing the polygon for each batch would cost more than the rest of storing it.
+    """
+    key = (str(session.get_bind().url), zone_id)
+    if stamp is None:
+        stamp = session.scalar(select(Zone.updated_at).where(Zone.id == zone_id))
+    hit = _ZONE_CACHE.get(key)
+    if hit is None or hit[0] != stamp:
+        if len(_ZONE_CACHE) >= ZONE_CACHE_SIZE:
+            _ZONE_CACHE.clear()
+        geom = session.scalar(select(Zone.geom).where(Zone.id == zone_id))
+        hit = _ZONE_CACHE[key] = (stamp, geom, shapely.prepared.prep(geom))
+    return hit[1], hit[2]
+
+
 def check_out_of_zone(session: Session, *, patrol: Patrol, lon: float, lat: float, at: datetime,
-                      limit_m: float) -> SafetyAlert | None:
-    """Raise out_of_zone when a position lies further than ``limit_m`` outside the patrol's zone."""
-    zone = session.get(Zone, patrol.zone_id)
-    metres = distance_m(zone.geom, lon, lat)
+                      limit_m: float, zone_stamp: Any = None) -> SafetyAlert | None:
+    """Raise out_of_zone when a position lies further than ``limit_m`` outside the patrol's zone.
+
+    ``zone_stamp`` is the zone row's ``updated_at`` when the caller has read it already.
+    """
+    geom, prepared = _zone_shape(session, patrol.zone_id, zone_stamp)
+    if prepared.covers(shapely.Point(lon, lat)):
+        return None
+    metres = distance_m(geom, lon, lat)
     if metres <= limit_m:
         return None
     return raise_alert(session, actor=system_actor("field"), patrol=patrol, kind="out_of_zone", at=at,
