@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -163,6 +167,23 @@ def client(db: Settings) -> Iterator[TestClient]:
     """An HTTP client on an app over the fresh database."""
     with TestClient(create_app(db), raise_server_exceptions=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def live_url(db):
+    """A real server on a free loopback port over the fresh database."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
 
 
 @pytest.fixture(scope="session")

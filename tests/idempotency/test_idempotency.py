@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
-import uvicorn
 from sqlalchemy import func, select
 
-from iolaos.app import create_app
 from iolaos.db import session_scope
 from iolaos.incidents.models import Incident
 
 MANTOUDI = {"type": "Point", "coordinates": [23.45, 38.80]}
-
-
-@pytest.fixture
-def live_url(db):
-    """A real server on a free loopback port over the fresh database."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 def _token(url: str, passwords: dict, username: str) -> dict:

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from datetime import date
 
 import pytest
 import requests
-import uvicorn
 from owslib.ogcapi.features import Features
 from shapely.geometry import box, shape
-
-from iolaos.app import create_app
 
 ATTICA = (23.6, 37.9, 24.0, 38.2)
 INCIDENTS = [("dispatcher.attica", "wildfire", 23.88, 38.06), ("dispatcher.attica", "smoke", 23.73, 37.97),
              ("dispatcher.sterea", "smoke", 23.45, 38.80)]
-
-
-@pytest.fixture
-def live_url(db):
-    """A real server on a free loopback port over the fresh database."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
 
 
 def _report(client, sign_in) -> list[int]:
