@@ -29,6 +29,7 @@ class Connection:
         self.audience = audience
         self.topics: set[str] = set()
         self.cursor = -1          # -1 until the first subscribe
+        self.replay_until = 0     # a resume replays at least up to here (the database head when it began)
         self.live = False         # receiving events from the hub (else: not subscribed yet, or replaying)
         self.replay: asyncio.Task[None] | None = None
         self.queue: deque[str] = deque()

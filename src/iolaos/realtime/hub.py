@@ -252,6 +252,10 @@ class Hub:
             conn.push(self._subscribed(conn, denied))
             return
         start, why = await self._start_position(after, epoch)
+        # A resume replays up to the database head as it is now, not just this hub's high-water mark, which
+        # may lag events another instance committed: those belong before the ``live`` marker too.
+        if why is None and after is not None:
+            conn.replay_until = max(conn.replay_until, (await self._db(self.store.read_head))[0])
         if conn not in self.connections or conn.close_code is not None:
             return
         conn.topics.update(allowed)
@@ -259,7 +263,7 @@ class Hub:
         conn.push(self._subscribed(conn, denied))
         if why is not None:
             conn.push(protocol.reset(why, self.epoch or "", start))
-        if start >= self.hwm:
+        if start >= max(self.hwm, conn.replay_until):
             self._go_live(conn)
         else:
             conn.replay = asyncio.get_running_loop().create_task(self._replay(conn), name=f"iolaos-replay-{conn.id}")
@@ -299,16 +303,18 @@ class Hub:
         try:
             while conn.close_code is None:
                 await conn.wait_for_room()
+                goal = max(self.hwm, conn.replay_until)
                 batch = self._cached_after(conn.cursor, step)
-                if batch is None:
+                if not batch and conn.cursor < goal:  # memory does not reach (or ends before the goal)
                     batch = [to_live(row) for row in await self._db(self.store.read_after, conn.cursor, step)]
                 for live in batch:
                     if conn.wants(live.topics, live.orgs):
                         conn.push(live.text)
                     conn.cursor = live.seq
-                if not batch and conn.cursor < self.hwm:  # nothing stored between: nothing to replay
-                    conn.cursor = self.hwm
-                if conn.cursor >= self.hwm:
+                goal = max(self.hwm, conn.replay_until)
+                if not batch and conn.cursor < goal:  # nothing stored between: nothing to replay
+                    conn.cursor = goal
+                if conn.cursor >= goal:
                     self._go_live(conn)
                     return
         except asyncio.CancelledError:
