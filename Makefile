@@ -22,7 +22,7 @@ web: $(WEB_STAMP)
 
 ## Create/refresh the local SQLite demo database with Greece's boundaries and serve on :8000
 demo: $(STAMP) web
-	$(BIN)/iolaos demo
+	$(BIN)/iolaos demo $(if $(TEAMS),--field-teams $(TEAMS))
 
 ## Lint, then run every test (SQLite, and PostgreSQL/PostGIS when reachable; CI=true requires it)
 test: $(STAMP) web

@@ -164,6 +164,8 @@ def _seed_demo_actors(engine) -> None:
 def demo(
     reload_zones: Annotated[bool, typer.Option(help="re-import the boundaries even if present")] = False,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="prepare the database and exit")] = False,
+    field_teams: Annotated[int, typer.Option(help="also plan today's patrols and move this many simulated "
+                                                  "teams in the field (services/field_simulator.py)")] = 0,
 ) -> None:
     """Create or update the local database with Greece's real boundaries, then serve it."""
     from iolaos.migrate import upgrade
@@ -183,7 +185,26 @@ def demo(
     if no_serve:
         return
     typer.secho(f"IOLAOS demo on http://{settings.host}:{settings.port}  (API docs: /docs)", fg=typer.colors.GREEN)
+    if field_teams > 0:
+        _start_field_simulator(f"http://{settings.host}:{settings.port}", field_teams)
     serve(None, None)
+
+
+def _start_field_simulator(base_url: str, teams: int) -> None:
+    """Run the field simulator beside the server (it waits until the server answers); stopped with the demo."""
+    import atexit
+    import subprocess
+
+    from iolaos.config import _REPO_ROOT
+
+    if not (_REPO_ROOT / "services" / "field_simulator.py").exists():
+        typer.secho("--field-teams needs a checkout of the repository (services/field_simulator.py)", err=True,
+                    fg=typer.colors.RED)
+        raise typer.Exit(2)
+    command = [sys.executable, "-m", "services.field_simulator", "--base", base_url, "--credentials",
+               str(CREDENTIALS_FILE.resolve()), "--prepare", "--teams", str(teams), "--wait", "--duration", "86400"]
+    proc = subprocess.Popen(command, cwd=_REPO_ROOT)
+    atexit.register(proc.terminate)
 
 
 if __name__ == "__main__":

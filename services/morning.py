@@ -1,0 +1,197 @@
+"""The demo's morning routine, through the public API: today's risk map, today's plan, teams out in the field.
+
+Used by ``services.field_simulator --prepare``. Every step is a request a person would make in the console or on
+the field page, so all of it lands in the audit journal with the right actor:
+
+1. each region's dispatcher publishes today's fire-risk categories (the demo map; unchanged ones are skipped)
+   and commits today's plan when the region has no patrols yet;
+2. each team leader declares availability for the current shift, the region's dispatcher puts the leader on
+   one of the team's patrols of that shift (a direct assignment with a reason), the leader accepts the team's
+   proposals on it, checks the crew in and starts the patrol.
+
+Teams whose patrols the planner could not fill, or whose leader the hard constraints refuse, are skipped with a
+line saying why: the demo goes on with the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from iolaos.risk.demo import TOMORROW as DEMO_RISK  # the demo's map (zone code → category)
+
+Log = Callable[[str], None]
+REASON = "team leader joins the patrol (field simulator)"
+
+
+class Api:
+    """Signed-in calls that raise with the service's error message."""
+
+    def __init__(self, http: httpx.AsyncClient, token: str, who: str) -> None:
+        self.http, self.who = http, who
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    async def call(self, method: str, path: str, *, ok: tuple[int, ...] = (200, 201), **kwargs: Any) -> Any:
+        """One request; the JSON answer, or RuntimeError with the error shape's code and message."""
+        resp = await self.http.request(method, path, headers=self.headers, **kwargs)
+        if resp.status_code not in ok:
+            raise RuntimeError(f"{self.who}: {method} {path}: {resp.status_code} {resp.text[:300]}")
+        return resp.json() if resp.content else None
+
+
+async def _signed_in(http: httpx.AsyncClient, username: str, password: str) -> Api:
+    resp = await http.post("/api/v1/auth/token", data={"username": username, "password": password})
+    if resp.status_code != 200:
+        raise RuntimeError(f"sign-in as {username} refused: {resp.status_code} {resp.text[:200]}")
+    return Api(http, resp.json()["access_token"], username)
+
+
+def today() -> str:
+    """Today in Greece (the planning day)."""
+    return datetime.now(ZoneInfo("Europe/Athens")).date().isoformat()
+
+
+async def prepare(http: httpx.AsyncClient, credentials: dict[str, str], *, regions: list[str], log: Log) -> None:
+    """Run the morning routine for ``regions`` with the accounts in ``credentials``."""
+    dispatchers = await _dispatchers(http, credentials, regions)
+    for region, api in dispatchers.items():
+        await _risk_and_plan(api, region, log)
+    for username, password in credentials.items():
+        if username.startswith("leader."):
+            api = await _signed_in(http, username, password)
+            try:
+                await _team_out(api, dispatchers, log)
+            except RuntimeError as exc:
+                log(f"morning: {username}: skipped ({exc})")
+
+
+async def _dispatchers(http: httpx.AsyncClient, credentials: dict[str, str], regions: list[str]) -> dict[str, Api]:
+    """region code → a signed-in dispatcher of that region."""
+    found: dict[str, Api] = {}
+    for username, password in credentials.items():
+        if not username.startswith("dispatcher."):
+            continue
+        api = await _signed_in(http, username, password)
+        me = await api.call("GET", "/api/v1/auth/me")
+        org = await api.call("GET", f"/api/v1/organisations/{me['organisation_id']}")
+        if org["region_code"] in regions and org["region_code"] not in found:
+            found[org["region_code"]] = api
+    missing = sorted(set(regions) - set(found))
+    if missing:
+        raise RuntimeError(f"no dispatcher account for {', '.join(missing)} in the credentials file")
+    return found
+
+
+async def _risk_and_plan(api: Api, region: str, log: Log) -> None:
+    day = today()
+    found = await api.call("GET", "/api/v1/zones", params={"parent": region, "limit": 1000, "geometry": "false"})
+    codes = {z["id"] for z in found["features"]} | {region}
+    levels = [{"zone_code": code, "date": day, "category": category, "note": "demo map"}
+              for code, category in DEMO_RISK.items() if code in codes]
+    changed = await api.call("POST", "/api/v1/risk/levels", json={"levels": levels})
+    log(f"morning: {region}: risk map for {day} published ({changed['created']} new categories)")
+    if await api.call("GET", "/api/v1/patrols", params={"date": day, "limit": 1}):
+        log(f"morning: {region}: today's plan is already committed")
+        return
+    preview = await api.call("GET", "/api/v1/plans/preview", params={"date": day, "region": region}, timeout=120)
+    plan = await api.call("POST", "/api/v1/plans", json={"date": day, "region_code": region,
+                                                         "fingerprint": preview["fingerprint"]}, timeout=120)
+    log(f"morning: {region}: plan committed, {len(plan['patrols'])} patrols, "
+        f"{plan['objective']['filled']} of {plan['objective']['places']} places proposed")
+
+
+async def _team_out(api: Api, dispatchers: dict[str, Api], log: Log) -> None:
+    me = await api.call("GET", "/api/v1/auth/me")
+    org = await api.call("GET", f"/api/v1/organisations/{me['organisation_id']}")
+    volunteers = await api.call("GET", "/api/v1/volunteers", params={"limit": 500})
+    mine = next((v for v in volunteers if v["user_id"] == me["id"]), None)
+    if mine is None:
+        raise RuntimeError("the leader's account is linked to no volunteer")
+    own = await api.call("GET", "/api/v1/patrols", params={"date": today(), "limit": 500})
+    if any(p["status"] == "active" and _on_crew(p, mine["id"], "checked_in") for p in own):
+        log(f"morning: {api.who}: already in the field")
+        return
+    dispatcher = dispatchers.get(org["region_code"] or "")
+    if dispatcher is None:
+        raise RuntimeError(f"no dispatcher for region {org['region_code']}")
+    region = await dispatcher.call("GET", "/api/v1/patrols", params={"date": today(), "limit": 500})
+    refusals: list[str] = []
+    if mine["status"] != "available":  # the leader reports for duty
+        mine = await api.call("PATCH", f"/api/v1/volunteers/{mine['id']}", json={"status": "available"})
+    for patrol in _candidates(region, me["organisation_id"], mine["id"])[:MAX_TRIES]:
+        if not _on_crew(patrol, mine["id"]):
+            mine = await _available_for(api, mine, patrol)
+            try:
+                await dispatcher.call("POST", f"/api/v1/patrols/{patrol['patrol_id']}/crew",
+                                      json={"volunteer_id": mine["id"], "reason": REASON})
+            except RuntimeError as exc:  # a hard constraint (rest, skills…): try the next patrol
+                refusals.append(str(exc).rsplit(": ", 1)[-1][:120])
+                continue
+        await _crew_out(api, patrol["patrol_id"], me["organisation_id"])
+        log(f"morning: {api.who}: patrol {patrol['patrol_id']} in zone {patrol['zone_code']} "
+            f"({patrol['zone_name_en']}) started")
+        return
+    raise RuntimeError("no patrol today could take the leader" + (f": {refusals[0]}" if refusals else ""))
+
+
+MAX_TRIES = 12
+
+
+def _on_crew(patrol: dict[str, Any], volunteer_id: int, status: str | None = None) -> bool:
+    return any(c["volunteer_id"] == volunteer_id and (status is None or c["status"] == status)
+               for c in patrol["crew"])
+
+
+def _candidates(patrols: list[dict[str, Any]], organisation_id: int, volunteer_id: int) -> list[dict[str, Any]]:
+    """Planned patrols not over yet that the leader is on or that have room: the leader's own first, then the
+    team's, then those on now, then by start."""
+    now = datetime.now(UTC)
+
+    def ours(p: dict[str, Any]) -> bool:
+        return p["executing_organisation_id"] == organisation_id or any(
+            c["organisation_id"] == organisation_id for c in p["crew"])
+
+    def room(p: dict[str, Any]) -> bool:
+        return sum(c["status"] in ("proposed", "accepted") for c in p["crew"]) < p["crew_size"]
+
+    open_ = [p for p in patrols if p["status"] == "planned" and _at(p["shift_end"]) > now
+             and (room(p) or _on_crew(p, volunteer_id))]
+    return sorted(open_, key=lambda p: (not _on_crew(p, volunteer_id), not ours(p), not _at(p["shift_start"]) <= now,
+                                        p["shift_start"]))
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+async def _available_for(api: Api, volunteer: dict[str, Any], patrol: dict[str, Any]) -> dict[str, Any]:
+    """Add the shift to the leader's availability, merged with the windows already declared."""
+    windows = [(_at(w["starts_at"]), _at(w["ends_at"])) for w in volunteer.get("availability", [])]
+    margin = timedelta(minutes=30)
+    windows.append((_at(patrol["shift_start"]) - margin, _at(patrol["shift_end"]) + margin))
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    body = {"availability": [{"starts_at": s.isoformat(), "ends_at": e.isoformat()} for s, e in merged]}
+    return await api.call("PUT", f"/api/v1/volunteers/{volunteer['id']}/availability", json=body)
+
+
+async def _crew_out(api: Api, patrol_id: int, organisation_id: int) -> None:
+    """Accept the team's proposals on the patrol, check the accepted crew in and start the patrol."""
+    patrol = await api.call("GET", f"/api/v1/patrols/{patrol_id}")
+    for member in patrol["crew"]:
+        if member["organisation_id"] == organisation_id and member["status"] == "proposed":
+            await api.call("POST", f"/api/v1/assignments/{member['assignment_id']}/accept", ok=(200, 409))
+    patrol = await api.call("GET", f"/api/v1/patrols/{patrol_id}")
+    ready = [m["volunteer_id"] for m in patrol["crew"]
+             if m["organisation_id"] == organisation_id and m["status"] == "accepted"]
+    if ready:
+        await api.call("POST", f"/api/v1/patrols/{patrol_id}/check-in", json={"volunteer_ids": ready})
+    await api.call("POST", f"/api/v1/patrols/{patrol_id}/start")
