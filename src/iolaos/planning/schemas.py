@@ -101,6 +101,8 @@ class PatrolOut(BaseModel):
     crew_size: int
     required_skills: list[str]
     status: str
+    field_status: str | None = Field(default=None, description="the crew's situation once out: on_patrol, "
+                                     "returning, needs_help (none before start; null in a preview)")
     executing_organisation_id: int | None
     plan_key: str | None = None
     crew: list[CrewOut]
