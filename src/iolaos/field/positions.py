@@ -60,7 +60,7 @@ def report(session: Session, settings: Settings, *, principal: Principal, report
     for patrol_id, latest in newest.items():
         alerts.check_out_of_zone(session, patrol=on_duty[patrol_id], lon=latest.lon, lat=latest.lat, at=latest.at,
                                  limit_m=settings.out_of_zone_metres, zone_stamp=stamps[patrol_id])
-    # Last: publishing takes the journal's head-row lock, held until commit, so nothing slow may follow it.
+    # Queued on the session: the events are written (under the journal's head-row lock) just before COMMIT.
     for patrol_id, latest in newest.items():
         _publish(session, on_duty[patrol_id], volunteer, latest)
     return {"accepted": len(accepted), "rejected": rejected}
