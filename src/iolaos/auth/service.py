@@ -6,6 +6,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
@@ -105,20 +106,35 @@ def _remember_failure(session: Session, account_key: str, address: str) -> None:
     session.commit()
 
 
+_TOKEN_ROWS = (select(AuthToken.token_hash, AuthToken.id, AuthToken.expires_at, AuthToken.revoked_at, User,
+                      Organisation.kind, Organisation.region_id, Organisation.active)
+               .join(User, User.id == AuthToken.user_id).join(Organisation, Organisation.id == User.organisation_id))
+
+
 def resolve_token(session: Session, token: str) -> Principal:
     """The principal behind a bearer token; 401 when unknown, expired, revoked or disabled."""
-    row = session.execute(
-        select(AuthToken.id, AuthToken.expires_at, AuthToken.revoked_at, User, Organisation.kind,
-               Organisation.region_id, Organisation.active)
-        .join(User, User.id == AuthToken.user_id)
-        .join(Organisation, Organisation.id == User.organisation_id)
-        .where(AuthToken.token_hash == _digest(token))
-    ).one_or_none()
+    row = session.execute(_TOKEN_ROWS.where(AuthToken.token_hash == _digest(token))).one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         raise Unauthenticated("invalid or expired token", code="invalid_token", headers=BEARER)
-    user: User = row.User
-    if not user.is_active or not row.active:
+    if not row.User.is_active or not row.active:
         raise Unauthenticated("account disabled", code="invalid_token", headers=BEARER)
+    return _principal(row)
+
+
+def resolve_tokens(session: Session, tokens: set[str]) -> dict[str, Principal | None]:
+    """``resolve_token`` for many tokens in a few queries (None where a token is no longer valid)."""
+    digests = {_digest(t): t for t in tokens}
+    found: dict[str, Principal | None] = dict.fromkeys(tokens)
+    now, pending = utcnow(), list(digests)
+    for start in range(0, len(pending), 500):
+        for row in session.execute(_TOKEN_ROWS.where(AuthToken.token_hash.in_(pending[start:start + 500]))):
+            if row.revoked_at is None and row.expires_at > now and row.User.is_active and row.active:
+                found[digests[row.token_hash]] = _principal(row)
+    return found
+
+
+def _principal(row: Any) -> Principal:
+    user: User = row.User
     return Principal(user_id=user.id, username=user.username, full_name=user.full_name, role=user.role,
                      organisation_id=user.organisation_id, organisation_kind=row.kind, region_id=row.region_id,
                      token_id=row.id)

@@ -136,10 +136,12 @@ def _payload(session: Session, incident: Incident) -> dict[str, Any]:
 def to_out(session: Session, incidents: list[Incident]) -> list[IncidentOut]:
     """Incidents with their zone names and current holders."""
     zone_ids = {i for inc in incidents for i in (inc.zone_id, inc.region_id) if i}
-    zone_rows = {z.id: z for z in session.scalars(select(Zone).where(Zone.id.in_(zone_ids)))} if zone_ids else {}
+    names = select(Zone.id, Zone.code, Zone.name_el).where(Zone.id.in_(zone_ids))  # not the geometry: lists are hot
+    zone_rows = {z.id: z for z in session.execute(names)} if zone_ids else {}
+    holders = responsibility.current_rows(session, "incident", {inc.id for inc in incidents})
     out = []
     for inc in incidents:
-        holder = responsibility.current_row(session, "incident", inc.id)
+        holder = holders.get(inc.id)
         zone, region = zone_rows.get(inc.zone_id), zone_rows.get(inc.region_id)
         out.append(IncidentOut(
             id=inc.id, kind=inc.kind, severity=inc.severity, status=inc.status, description=inc.description,

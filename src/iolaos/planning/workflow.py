@@ -255,7 +255,8 @@ def _patrol_out(tree, p: Patrol, crew: list[tuple[Assignment, Volunteer]], gaps:
                      colour=CATEGORIES[p.risk_category][2] if p.risk_category in CATEGORIES else None,
                      shift_start=p.shift_start, shift_end=p.shift_end, capability=p.capability,
                      crew_size=p.crew_size, required_skills=p.skills, status=p.status,
-                     field_status=p.field_status, executing_organisation_id=p.organisation_id, plan_key=p.plan_key, crew=members,
+                     field_status=p.field_status, executing_organisation_id=p.organisation_id,
+                     plan_key=p.plan_key, crew=members,
                      open_places=open_places)
 
 

@@ -96,8 +96,19 @@ class JournalReader:
             return principal, topics.audience(session, principal)
 
     def resolve_many(self, tokens: set[str]) -> dict[str, Resolved | None]:
-        """``resolve`` for each token, in one session-per-token sweep."""
-        return {token: self.resolve(token) for token in tokens}
+        """``resolve`` for many tokens: one query for the tokens, one audience per distinct account state."""
+        out: dict[str, Resolved | None] = {}
+        audiences: dict[tuple[int, str, int, int | None], topics.Audience] = {}
+        with Session(self.engine) as session:
+            for token, principal in auth_service.resolve_tokens(session, tokens).items():
+                if principal is None:
+                    out[token] = None
+                    continue
+                key = (principal.user_id, principal.role, principal.organisation_id, principal.region_id)
+                if key not in audiences:
+                    audiences[key] = topics.audience(session, principal)
+                out[token] = (principal, audiences[key])
+        return out
 
     def authorise(self, principal: Principal, names: list[str] | set[str]) -> dict[str, str | None]:
         """``topics.authorise`` in a fresh session."""

@@ -119,25 +119,23 @@ def _subject_visible(session: Session, principal: Principal, kind: str, subject_
 
 
 def _in_callers_region(session: Session, principal: Principal, kind: str, code: str) -> bool:
-    """``region:``/``zone:``: the zone exists and lies in the caller's region (national callers: anywhere)."""
-    from iolaos.zones import service as zones
-    from iolaos.zones.models import Zone
+    """``region:``/``zone:``: the zone exists and lies in the caller's region (national callers: anywhere).
 
-    zone = zones.get_zone(session, code)
-    if kind == "region" and zone.kind != "region":
+    Walks the zone tree (ids, codes and parents, cached per session), never the zones' geometry: this runs for
+    every subscription and every periodic re-authorisation.
+    """
+    from iolaos.errors import NotFound
+    from iolaos.risk.service import zone_tree
+
+    tree = zone_tree(session)
+    zone_id = tree.by_code().get(code)
+    if zone_id is None:
+        raise NotFound(f"no zone with code {code!r}")
+    if kind == "region" and tree.by_id[zone_id].kind != "region":
         return False
     if principal.region_id is None:
         return True
-    seen: set[int] = set()
-    while zone is not None and zone.id not in seen:
-        if zone.id == principal.region_id:
-            return True
-        if zone.kind == "region" or zone.parent_id is None:
-            return False
-        seen.add(zone.id)
-        zone = session.get(Zone, zone.parent_id)
-    return False
-
+    return zone_id == principal.region_id or principal.region_id in tree.ancestors(zone_id)
 
 def audience(session: Session, principal: Principal) -> Audience:
     """The organisations whose events this caller may receive: their ``organisation.read`` scope."""

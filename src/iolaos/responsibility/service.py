@@ -58,6 +58,19 @@ def _append(session: Session, *, actor: Actor, ref: subjects.SubjectRef, holder_
     return row
 
 
+def current_rows(session: Session, subject_type: str, subject_ids: set[int]) -> dict[int, Responsibility]:
+    """The row in force now for each of many subjects (one query; lists would otherwise ask once per row)."""
+    found: dict[int, Responsibility] = {}
+    if not subject_ids:
+        return found
+    rows = session.scalars(select(Responsibility).where(Responsibility.subject_type == subject_type,
+                                                        Responsibility.subject_id.in_(sorted(subject_ids)))
+                           .order_by(Responsibility.since.desc(), Responsibility.id.desc()))
+    for row in rows:
+        found.setdefault(int(row.subject_id), row)
+    return found
+
+
 def current_row(session: Session, subject_type: str, subject_id: int, at: datetime | None = None
                 ) -> Responsibility | None:
     """The row in force at ``at`` (now when omitted)."""
