@@ -355,7 +355,8 @@ class Hub:
         if not conns:
             return
         results = await self._db_auth(self.store.resolve_many, {c.token for c in conns})
-        decided: dict[tuple[str, frozenset[str]], dict[str, str | None]] = {}
+        # Decisions depend on the account's state and the topics, not on the token: sockets share them.
+        decided: dict[tuple[tuple[int, str, int, int | None], frozenset[str]], dict[str, str | None]] = {}
         for conn in conns:
             found = results.get(conn.token)
             if found is None:
@@ -366,7 +367,7 @@ class Hub:
                        principal.region_id) != conn.principal_key
             conn.principal, conn.audience = principal, audience
             if (changed or full) and conn.topics:
-                key = (conn.token, frozenset(conn.topics))
+                key = (conn.principal_key, frozenset(conn.topics))
                 if key not in decided:
                     decided[key] = await self._db_auth(self.store.authorise, principal, set(key[1]))
                 decisions = decided[key]
