@@ -76,7 +76,11 @@ $servers        keepalive 16;
         proxy_set_header Host \$http_host;
         proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
         proxy_connect_timeout 1s;
-        proxy_next_upstream error timeout http_502 http_503;
+        # Try the other instance when this one is unreachable or restarting, not on its 503: the service answers
+        # 503 when PostgreSQL is down, which both instances share. Counted as failures, those 503s would mark
+        # every instance down and turn each request, even /healthz, into nginx's own HTML 502
+        # (tests/faults/test_postgres_restart.py).
+        proxy_next_upstream error timeout http_502;
         proxy_next_upstream_tries 2;
         add_header X-Iolaos-Upstream \$upstream_addr always;
         location = /metrics { deny all; }
