@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     municipalities_file: str = "greece_municipalities_kallikratis_light.geojson"
     db_pool_size: int = 10
     db_statement_timeout_ms: int = 15_000
+    # Fail fast while PostgreSQL is down or restarting: a request answers 503 within about two seconds instead
+    # of hanging (docs/operations.md, "Failure behaviour"; tests/faults/test_postgres_restart.py).
+    db_connect_timeout: int = Field(default=2, ge=2, le=60, description="seconds to open a PostgreSQL connection "
+                                    "(libpq's minimum is 2)")
+    db_pool_timeout: float = Field(default=2.0, gt=0, description="seconds a request waits for a free pooled "
+                                   "connection before answering 503")
     token_ttl_hours: float = Field(default=12.0, gt=0, description="lifetime of a bearer token")
     login_window_minutes: int = Field(default=15, gt=0, description="window for counting failed sign-ins")
     login_max_failures_per_account: int = Field(default=10, gt=0)

@@ -31,15 +31,26 @@ def make_engine(settings: Settings) -> Engine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(settings.database_url)
+    # Fail fast, recover by itself (tests/faults/test_postgres_restart.py): a short connect timeout and pool
+    # wait turn an unreachable server into a quick 503 (errors.py); pre-ping replaces the connections a restart
+    # killed, so requests succeed again as soon as the server is back, without restarting the service.
     return create_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
-        pool_timeout=5,
+        pool_timeout=settings.db_pool_timeout,
         connect_args={
-            "connect_timeout": 5,
+            "connect_timeout": settings.db_connect_timeout,
             "options": f"-c statement_timeout={settings.db_statement_timeout_ms}",
+            # A server that vanishes without closing its sockets (host crash, network cut) is noticed within
+            # about 20 s instead of the OS's retransmission limit (many minutes): keepalives while waiting for
+            # an answer, the user timeout (ms) while a query is being sent.
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 3,
+            "keepalives_count": 3,
+            "tcp_user_timeout": 10_000,
         },
     )
 

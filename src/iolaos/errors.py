@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -180,19 +181,44 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", type(exc.orig).__name__)
-        return JSONResponse(
-            error_body("database_unavailable", "the database is not reachable; try again shortly"),
-            status_code=503,
-            headers={"Retry-After": "5"},
-        )
+        return _database_unavailable(exc)
+
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(_: Request, exc: PoolTimeout) -> JSONResponse:
+        return _database_unavailable(exc)
 
     @app.exception_handler(DBAPIError)
     async def _db_error(_: Request, exc: DBAPIError) -> JSONResponse:
+        if database_unavailable(exc):
+            return _database_unavailable(exc)
         log.exception("database error")
         return JSONResponse(error_body("database_error", "the database refused the operation"), 500)
 
+    # Starlette calls this one for exceptions that escape every middleware (e.g. the idempotency middleware's
+    # own database reads), outside the handlers above: a database outage must answer 503 there too.
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            return _database_unavailable(exc)
         log.exception("unhandled error")
         return JSONResponse(error_body("internal_error", "unexpected server error"), status_code=500)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` means the database cannot be reached right now (down, restarting, connection lost,
+    pool exhausted, statement timed out), as opposed to refusing this particular operation."""
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return True
+    # e.g. InterfaceError "connection already closed": SQLAlchemy flags it as a disconnect.
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+def _database_unavailable(exc: BaseException) -> JSONResponse:
+    """503 ``database_unavailable`` with Retry-After: the client may retry; nothing was half-written (the
+    request's transaction, journal included, was rolled back or never began)."""
+    log.warning("database unavailable: %s", type(getattr(exc, "orig", None) or exc).__name__)
+    return JSONResponse(
+        error_body("database_unavailable", "the database is not reachable; try again shortly"),
+        status_code=503,
+        headers={"Retry-After": "2"},
+    )
