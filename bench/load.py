@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import multiprocessing as mp
 import os
+import queue
 import secrets
 import statistics
 import subprocess
@@ -214,8 +216,8 @@ def simulator_main(base_url: str, accounts: list[tuple[str, str]], interval: flo
             ready.set()
             while not go.is_set():
                 await asyncio.sleep(0.05)
-            stats = await simulator.run(http, duration, progress=30.0)
-        return {"teams": len(simulator.teams), "latencies": stats.latencies, "errors": stats.errors,
+            stats = await simulator.run(duration, progress=30.0)
+        return {"teams": len(simulator.teams), "samples": stats.samples, "errors": stats.errors,
                 "requests": stats.requests, "positions": stats.positions, "statuses": stats.statuses,
                 "sightings": stats.sightings, "team_events": stats.events}
 
@@ -256,8 +258,9 @@ def _pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) >= 100 else float("nan")
 
 
-def summarise(database_url: str, team: dict[str, Any], consoles: list[dict[str, Any]]) -> dict[str, Any]:
-    """The figures of the run."""
+def summarise(database_url: str, team: dict[str, Any], consoles: list[dict[str, Any]], measured_from: float
+              ) -> dict[str, Any]:
+    """The figures of the run: latencies from ``measured_from`` (after the warm-up), losses and errors over all."""
     console_list = [c for part in consoles for c in part["consoles"]]
     head, expected = expected_events(database_url, console_list)
     lost = duplicated = delivered = 0
@@ -267,11 +270,12 @@ def summarise(database_url: str, team: dict[str, Any], consoles: list[dict[str, 
         lost += len(expected[index] - set(got))
         duplicated += len(got) - len(set(got))
         delivered += len(set(got) & expected[index])
-        delivery += console["delivery"]
-    rest = [(s, 200) for s in team["latencies"]] + [r for part in consoles for r in part["rest"]]
-    latencies = [s for s, _ in rest]
+        delivery += [late for at, late in console["delivery"] if at >= measured_from]
+    rest = [(at, s) for at, s in team["samples"]] + [(at, s) for part in consoles for at, s, _ in part["rest"]]
+    latencies = [s for at, s in rest if at >= measured_from]
     errors = team["errors"] + [e for part in consoles for e in part["errors"]]
     return {"consoles": len(console_list), "teams": team["teams"], "rest_requests": len(rest),
+            "rest_requests_measured": len(latencies),
             "rest_p50_ms": _pct(latencies, 50), "rest_p95_ms": _pct(latencies, 95), "rest_p99_ms": _pct(latencies, 99),
             "errors": len(errors), "error_samples": errors[:10], "positions": team["positions"],
             "status_changes": team["statuses"], "sightings": team["sightings"],
@@ -306,32 +310,37 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         console_out, team_out = ctx.Queue(), ctx.Queue()
         parts = [specs[p::args.console_procs] for p in range(args.console_procs)]
         readies = [ctx.Event() for _ in parts]
-        procs = [ctx.Process(target=consoles_main, args=(base, part, args.refresh, ready, go, stop, console_out, p))
+        procs = [ctx.Process(target=consoles_main, args=(base, part, args.refresh, args.warmup, ready, go, stop,
+                                                         console_out, p))
                  for p, (part, ready) in enumerate(zip(parts, readies, strict=True))]
         team_ready = ctx.Event()
-        simulator = ctx.Process(target=simulator_main, args=(base, accounts, args.interval, args.duration,
-                                                             team_ready, go, team_out))
+        simulator = ctx.Process(target=simulator_main, args=(base, accounts, args.interval,
+                                                             args.warmup + args.duration, team_ready, go, team_out))
         for proc in [*procs, simulator]:
             proc.start()
         for event, what in [*((r, "consoles") for r in readies), (team_ready, "teams")]:
             if not event.wait(600):
                 raise RuntimeError(f"{what} not ready within 600 s")
-        print(f"load: {args.consoles} consoles live, {args.teams} teams signed in; running {args.duration:g} s",
-              flush=True)
+        print(f"load: {args.consoles} consoles live, {args.teams} teams signed in; warming up {args.warmup:g} s, "
+              f"then measuring {args.duration:g} s", flush=True)
+        measured_from = time.time() + args.warmup
         go.set()
         began = time.monotonic()
-        peak = 0
-        while simulator.is_alive():
-            simulator.join(timeout=30)
+        peak, team = 0, None
+        while team is None:  # take the result before joining: a child exits only once its queue is drained
+            with contextlib.suppress(queue.Empty):
+                team = team_out.get(timeout=30)
             peak = max(peak, cluster.rss_kib())
             print(f"load: {time.monotonic() - began:.0f} s, instances {peak / 1024:.0f} MiB", flush=True)
-        team = team_out.get(timeout=60)
+            if team is None and not simulator.is_alive():
+                raise RuntimeError(f"the field simulator exited with {simulator.exitcode}")
+        simulator.join(30)
         stop.set()
         consoles = [console_out.get(timeout=180) for _ in procs]
         for proc in procs:
             proc.join(30)
-        figures = summarise(database_url, team, consoles)
-        return {**figures, **memory, "duration_s": args.duration, "interval_s": args.interval,
+        figures = summarise(database_url, team, consoles, measured_from)
+        return {**figures, **memory, "duration_s": args.duration, "warmup_s": args.warmup, "interval_s": args.interval,
                 "peak_rss_mib": peak / 1024}
     finally:
         if cluster is not None:
@@ -346,7 +355,9 @@ def main() -> int:
     parser.add_argument("--consoles", type=int, default=500)
     parser.add_argument("--teams", type=int, default=200)
     parser.add_argument("--interval", type=float, default=5.0, help="seconds between two reports of a team")
-    parser.add_argument("--duration", type=float, default=600.0, help="seconds of load")
+    parser.add_argument("--duration", type=float, default=600.0, help="seconds of measured load")
+    parser.add_argument("--warmup", type=float, default=60.0, help="seconds of load before measuring, in which "
+                        "the consoles make their first REST load")
     parser.add_argument("--idle", type=int, default=500, help="idle websockets for the memory figure (0: skip)")
     parser.add_argument("--refresh", type=float, default=60.0, help="seconds between a console's REST refreshes")
     parser.add_argument("--console-procs", type=int, default=2)

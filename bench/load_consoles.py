@@ -31,7 +31,7 @@ class Console:
     topics: list[str]
     live_seq: int | None = None
     seqs: list[int] = field(default_factory=list)
-    delivery: list[float] = field(default_factory=list)
+    delivery: list[tuple[float, float]] = field(default_factory=list)  # (wall-clock arrival, seconds late)
     reconnects: int = 0
 
 
@@ -40,7 +40,7 @@ class Results:
     """What a console process measured (sent back to the orchestrator)."""
 
     consoles: list[dict[str, Any]] = field(default_factory=list)
-    rest: list[tuple[float, int]] = field(default_factory=list)  # (seconds, status; 0 = no answer)
+    rest: list[tuple[float, float, int]] = field(default_factory=list)  # (wall start, seconds, status; 0: none)
     errors: list[str] = field(default_factory=list)
 
 
@@ -68,7 +68,7 @@ async def _follow(console: Console, ws_url: str, stop: asyncio.Event, connected:
                         console.seqs.append(message["seq"])
                         payload = message.get("payload") or {}
                         stamp = payload.get("at") if message.get("kind") == "position" else message.get("at")
-                        console.delivery.append(_seconds_since(stamp or message["at"]))
+                        console.delivery.append((time.time(), _seconds_since(stamp or message["at"])))
                         last = message["seq"]
                     elif kind == "live":
                         if console.live_seq is None:
@@ -90,8 +90,9 @@ async def _follow(console: Console, ws_url: str, stop: asyncio.Event, connected:
 
 
 async def _rest(http: httpx.AsyncClient, console: Console, results: Results, stop: asyncio.Event,
-                refresh: float, rng: random.Random) -> None:
-    """The console's REST traffic: a first load, then a staggered refresh of the incident list."""
+                refresh: float, warmup: float, rng: random.Random) -> None:
+    """The console's REST traffic: a first load within the warm-up (dispatchers open their consoles over
+    time, not in one instant), then a refresh of the incident list every ``refresh`` seconds."""
     headers = {"Authorization": f"Bearer {console.token}"}
 
     async def get(path: str, params: dict[str, Any]) -> None:
@@ -102,11 +103,12 @@ async def _rest(http: httpx.AsyncClient, console: Console, results: Results, sto
         except httpx.HTTPError as exc:
             status = 0
             results.errors.append(f"GET {path}: {type(exc).__name__}")
-        results.rest.append((time.monotonic() - began, status))
+        seconds = time.monotonic() - began
+        results.rest.append((time.time() - seconds, seconds, status))
         if status and status != 200:
             results.errors.append(f"GET {path}: {status}")
 
-    await asyncio.sleep(rng.uniform(0, refresh))
+    await asyncio.sleep(rng.uniform(0, max(warmup, 1.0)))
     await get("/api/v1/incidents", {"open": "true", "limit": 200})
     await get("/api/v1/patrols", {"status": "active", "limit": 200})
     while not stop.is_set():
@@ -116,8 +118,8 @@ async def _rest(http: httpx.AsyncClient, console: Console, results: Results, sto
             await get("/api/v1/incidents", {"open": "true", "limit": 200})
 
 
-async def run_consoles(base_url: str, specs: list[tuple[str, list[str]]], refresh: float, ready: Any, go: Any,
-                       stop_flag: Any, seed: int) -> Results:
+async def run_consoles(base_url: str, specs: list[tuple[str, list[str]]], refresh: float, warmup: float,
+                       ready: Any, go: Any, stop_flag: Any, seed: int) -> Results:
     """Connect every console (20 at a time), signal ``ready``, wait for ``go``, run until ``stop_flag``."""
     ws_url = base_url.replace("http://", "ws://") + "/ws"
     consoles = [Console(token, topics) for token, topics in specs]
@@ -136,7 +138,7 @@ async def run_consoles(base_url: str, specs: list[tuple[str, list[str]]], refres
         ready.set()
         while not go.is_set():
             await asyncio.sleep(0.05)
-        rest = [asyncio.create_task(_rest(http, c, results, stop, refresh, rng)) for c in consoles]
+        rest = [asyncio.create_task(_rest(http, c, results, stop, refresh, warmup, rng)) for c in consoles]
         while not stop_flag.is_set():
             await asyncio.sleep(0.1)
         await _drain(consoles)
@@ -161,10 +163,10 @@ async def _drain(consoles: list[Console], quiet: float = 2.0, limit: float = 30.
         await asyncio.sleep(quiet)
 
 
-def consoles_main(base_url: str, specs: list[tuple[str, list[str]]], refresh: float, ready: Any, go: Any,
-                  stop: Any, out: Any, seed: int) -> None:
+def consoles_main(base_url: str, specs: list[tuple[str, list[str]]], refresh: float, warmup: float, ready: Any,
+                  go: Any, stop: Any, out: Any, seed: int) -> None:
     """Process entry point: run the consoles and put their :class:`Results` (as a dict) on ``out``."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 4 * len(specs) + 256)), hard))
-    found = asyncio.run(run_consoles(base_url, specs, refresh, ready, go, stop, seed))
+    found = asyncio.run(run_consoles(base_url, specs, refresh, warmup, ready, go, stop, seed))
     out.put({"consoles": found.consoles, "rest": found.rest, "errors": found.errors})

@@ -54,7 +54,7 @@ class Stats:
 
     requests: int = 0
     errors: list[str] = field(default_factory=list)
-    latencies: list[float] = field(default_factory=list)
+    samples: list[tuple[float, float]] = field(default_factory=list)  # (wall-clock start, seconds) per request
     positions: int = 0
     statuses: int = 0
     sightings: int = 0
@@ -63,7 +63,8 @@ class Stats:
     def record(self, started: float, response: httpx.Response | None, what: str) -> bool:
         """Count one request; a non-2xx answer or a transport failure is an error."""
         self.requests += 1
-        self.latencies.append(time.monotonic() - started)
+        seconds = time.monotonic() - started
+        self.samples.append((time.time() - seconds, seconds))
         if response is None or response.status_code >= 300:
             detail = "no answer" if response is None else f"{response.status_code} {response.text[:120]}"
             self.errors.append(f"{what}: {detail}")
@@ -72,9 +73,9 @@ class Stats:
 
     def p95_ms(self) -> float:
         """95th percentile request latency in milliseconds (nan with fewer than 20 requests)."""
-        if len(self.latencies) < 20:
+        if len(self.samples) < 20:
             return float("nan")
-        return statistics.quantiles(self.latencies, n=20)[-1] * 1000
+        return statistics.quantiles([s for _, s in self.samples], n=20)[-1] * 1000
 
     def line(self) -> str:
         """One progress line."""
@@ -203,10 +204,10 @@ class Simulator:
                 self.teams.append(team)
         return self.teams
 
-    async def run(self, http: httpx.AsyncClient, seconds: float, *, progress: float = 10.0) -> Stats:
+    async def run(self, seconds: float, *, progress: float = 10.0) -> Stats:
         """Every team reports every ``interval`` seconds (spread evenly) for ``seconds``; prints progress."""
         deadline = time.monotonic() + seconds
-        tasks = [asyncio.create_task(self._team_loop(http, team, i, deadline)) for i, team in enumerate(self.teams)]
+        tasks = [asyncio.create_task(self._team_loop(team, i, deadline)) for i, team in enumerate(self.teams)]
         listeners = [asyncio.create_task(self._listen(team, deadline)) for team in self.teams] if self.listen else []
         reporter = asyncio.create_task(self._progress(progress)) if progress > 0 else None
         await asyncio.gather(*tasks)
@@ -220,14 +221,15 @@ class Simulator:
             await asyncio.sleep(every)
             print(f"field simulator: {len(self.teams)} teams  {self.stats.line()}", flush=True)
 
-    async def _team_loop(self, http: httpx.AsyncClient, team: Team, index: int, deadline: float) -> None:
+    async def _team_loop(self, team: Team, index: int, deadline: float) -> None:
         # Teams start spread over one interval, as phones do, instead of all reporting in the same instant.
         await asyncio.sleep(self.interval * index / max(len(self.teams), 1))
         next_at = time.monotonic()
-        while next_at < deadline:
-            await self.tick(http, team)
-            next_at += self.interval
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        async with self.client(connections=1) as http:  # each phone has its own connection
+            while next_at < deadline:
+                await self.tick(http, team)
+                next_at += self.interval
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
 
     async def tick(self, http: httpx.AsyncClient, team: Team) -> None:
         """One report: a step and its position; sometimes a field status change or a smoke sighting."""
@@ -319,7 +321,7 @@ async def _main(args: argparse.Namespace) -> int:
             return 2
         print(f"field simulator: {len(teams)} teams in the field, reporting every {args.interval:g} s "
               f"for {args.duration:g} s", flush=True)
-        stats = await simulator.run(http, args.duration)
+        stats = await simulator.run(args.duration)
     print(f"field simulator: done. {stats.line()}")
     for error in stats.errors[:10]:
         print(f"  error: {error}", file=sys.stderr)
