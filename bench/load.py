@@ -56,8 +56,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 from ingest import _raise_nofile, _token, create_database, drop_database  # noqa: E402
 from load_consoles import consoles_main  # noqa: E402
 
-REGIONS = ("GR-I", "GR-H")
-CONSOLE_USERS = {"GR-I": "dispatcher.attica", "GR-H": "dispatcher.sterea"}
+REGIONS = ("GR-I", "GR-H")  # the demo's regions come first
 DEFAULT_PG = os.environ.get("IOLAOS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/iolaos_bench_load")
 
 
@@ -84,14 +83,17 @@ Accounts = list[tuple[str, str]]
 Specs = list[tuple[str, list[str]]]
 
 
-def make_teams(database_url: str, teams: int, consoles: int) -> tuple[Accounts, Specs]:
-    """Field teams and console tokens: ([(username, password)], [(token, topics)])."""
+def make_teams(database_url: str, teams: int, consoles: int, regions: int) -> tuple[Accounts, Specs]:
+    """Field teams and console tokens over the first ``regions`` regions: ([(username, password)], [(token, topics)]).
+
+    Each region gets a fire service with a dispatcher and a volunteer organisation where the demo has none
+    (made directly in the database, like the teams; the demo covers Attica and Central Greece).
+    """
     from iolaos.auth.models import User
     from iolaos.auth.passwords import hash_password
     from iolaos.config import Settings
     from iolaos.db import make_engine, session_scope
     from iolaos.kit.time import utcnow
-    from iolaos.organisations.models import Organisation
     from iolaos.patrols.models import Assignment, Patrol
     from iolaos.volunteers.models import Volunteer
     from iolaos.zones.models import Zone
@@ -101,17 +103,12 @@ def make_teams(database_url: str, teams: int, consoles: int) -> tuple[Accounts, 
     hashed, now, accounts, specs = hash_password(password), utcnow(), [], []
     run = secrets.token_hex(3)  # several runs on one database never clash
     with session_scope(engine) as session:
-        places = []
-        for code in REGIONS:
-            region = session.scalar(select(Zone).where(Zone.code == code))
-            zones = list(session.scalars(select(Zone).where(Zone.parent_id == region.id,
-                                                            Zone.kind == "municipality").order_by(Zone.code)))
-            orgs = list(session.scalars(select(Organisation).where(Organisation.kind == "volunteer_org",
-                                                                   Organisation.region_id == region.id)))
-            places.append((zones, orgs))
+        codes = [*REGIONS, *sorted(set(session.scalars(select(Zone.code).where(Zone.kind == "region")))
+                                   - set(REGIONS))][:regions]
+        places = [_region_actors(session, code, run, hashed) for code in codes]
         for i in range(teams):
-            zones, orgs = places[i % len(places)]
-            org, zone = orgs[(i // 2) % len(orgs)], zones[(i // 2) % len(zones)]
+            zones, orgs, _ = places[i % len(places)]
+            org, zone = orgs[(i // len(places)) % len(orgs)], zones[(i // len(places)) % len(zones)]
             user = User(username=f"load.{run}.team{i}", full_name=f"Load Team {i}", password_hash=hashed,
                         organisation_id=org.id, role="leader")
             session.add(user)
@@ -126,11 +123,39 @@ def make_teams(database_url: str, teams: int, consoles: int) -> tuple[Accounts, 
                                    checked_in_at=now))
             accounts.append((user.username, password))
         for i in range(consoles):
-            region = REGIONS[i % len(REGIONS)]
-            user = session.scalar(select(User).where(User.username == CONSOLE_USERS[region]))
-            specs.append((_token(session, int(user.id)), [f"org:{user.organisation_id}", f"region:{region}"]))
+            code, (_, _, dispatcher) = codes[i % len(codes)], places[i % len(places)]
+            specs.append((_token(session, int(dispatcher.id)), [f"org:{dispatcher.organisation_id}", f"region:{code}"]))
     engine.dispose()
     return accounts, specs
+
+
+def _region_actors(session: Any, code: str, run: str, hashed: str) -> tuple[list[Any], list[Any], Any]:
+    """A region's municipalities, volunteer organisations and a dispatcher (made when the demo has none)."""
+    from iolaos.auth.models import User
+    from iolaos.organisations.models import Organisation
+    from iolaos.zones.models import Zone
+
+    region = session.scalar(select(Zone).where(Zone.code == code))
+    zones = list(session.scalars(select(Zone).where(Zone.parent_id == region.id, Zone.kind == "municipality")
+                                 .order_by(Zone.code)))
+    orgs = list(session.scalars(select(Organisation).where(Organisation.kind == "volunteer_org",
+                                                           Organisation.region_id == region.id)))
+    if not orgs:
+        orgs = [Organisation(kind="volunteer_org", name_el=f"Εθελοντές {region.name_el}",
+                             name_en=f"Volunteers of {region.name_en} (load test {run})", region_id=region.id)]
+        session.add_all(orgs)
+    dispatcher = session.scalar(select(User).join(Organisation, Organisation.id == User.organisation_id)
+                                .where(User.role == "dispatcher", Organisation.region_id == region.id))
+    if dispatcher is None:
+        fire = Organisation(kind="fire_service", name_el=f"Πυροσβεστική {region.name_el}",
+                            name_en=f"Fire Service of {region.name_en} (load test {run})", region_id=region.id)
+        session.add(fire)
+        session.flush()
+        dispatcher = User(username=f"load.{run}.dispatcher.{code}", full_name=f"Dispatcher {region.name_en}",
+                          password_hash=hashed, organisation_id=fire.id, role="dispatcher")
+        session.add(dispatcher)
+    session.flush()
+    return zones, orgs, dispatcher
 
 
 # --------------------------------------------------------------------------------------------------- cluster
@@ -296,7 +321,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             began = time.monotonic()
             load_greece(database_url)
             print(f"load: database ready in {time.monotonic() - began:.0f} s", flush=True)
-        accounts, specs = make_teams(database_url, args.teams, args.consoles)
+        accounts, specs = make_teams(database_url, args.teams, args.consoles, args.regions)
         cluster = Cluster(database_url, args.redis_url)
         base = cluster.start()
         print(f"load: two instances behind nginx at {base}", flush=True)
@@ -359,6 +384,8 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=60.0, help="seconds of load before measuring, in which "
                         "the consoles make their first REST load")
     parser.add_argument("--idle", type=int, default=500, help="idle websockets for the memory figure (0: skip)")
+    parser.add_argument("--regions", type=int, default=13, help="regions the consoles and teams are spread over "
+                        "(Greece has 13; 2 puts everyone in Attica and Central Greece)")
     parser.add_argument("--refresh", type=float, default=60.0, help="seconds between a console's REST refreshes")
     parser.add_argument("--console-procs", type=int, default=2)
     parser.add_argument("--pg-url", default=DEFAULT_PG, help="where the scratch database is created")
@@ -367,8 +394,9 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     if not (1 <= args.consoles <= 2000 and 1 <= args.teams <= 1000 and 10 <= args.duration <= 1800
-            and 0 <= args.idle <= 5000 and args.interval >= 1):
-        parser.error("bounds: consoles 1..2000, teams 1..1000, duration 10..1800 s, idle 0..5000, interval ≥ 1 s")
+            and 0 <= args.idle <= 5000 and args.interval >= 1 and 1 <= args.regions <= 13 and 0 <= args.warmup <= 600):
+        parser.error("bounds: consoles 1..2000, teams 1..1000, duration 10..1800 s, warm-up 0..600 s, idle 0..5000, "
+                     "interval ≥ 1 s, regions 1..13")
     for url in [args.pg_url, args.database_url, args.redis_url]:
         if url and make_url(url.replace("redis://", "redis+x://")).host not in ("127.0.0.1", "localhost", "::1"):
             parser.error(f"loopback only: {url}")

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from iolaos import __version__
+from iolaos.admission import AdmissionMiddleware
 from iolaos.auth.router import router as auth_router
 from iolaos.cap.router import router as cap_router
 from iolaos.config import Settings, get_settings
@@ -70,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
+    # Outside the idempotency middleware, which uses the database itself.
+    app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests or settings.db_pool_size,
+                       wait_seconds=settings.request_queue_timeout)
     if settings.metrics_enabled:
         from iolaos.metrics import install_metrics
 

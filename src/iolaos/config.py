@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     regions_file: str = "greece_regions_kallikratis.geojson"
     municipalities_file: str = "greece_municipalities_kallikratis_light.geojson"
     db_pool_size: int = 10
+    max_concurrent_requests: int | None = Field(
+        default=None, ge=1, description="API requests one process runs at once (default: db_pool_size); the "
+                                        "others wait their turn (src/iolaos/admission.py)")
+    request_queue_timeout: float = Field(default=10.0, gt=0, description="seconds a request may wait for its "
+                                         "turn before answering 503 overloaded")
     db_statement_timeout_ms: int = 15_000
     # Fail fast while PostgreSQL is down or restarting: a request answers 503 within about two seconds instead
     # of hanging (docs/operations.md, "Failure behaviour"; tests/faults/test_postgres_restart.py).
