@@ -69,6 +69,9 @@ http {
     map \$http_upgrade \$connection_upgrade { default upgrade; '' close; }
     upstream iolaos_api {
 $servers        keepalive 16;
+        # Below uvicorn's 5 s keep-alive: nginx must never reuse a connection the instance is closing (a POST
+        # sent on it would answer 502, and nginx does not retry non-idempotent requests).
+        keepalive_timeout 4s;
     }
     server {
         listen 127.0.0.1:$PORT;

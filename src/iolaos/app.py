@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from html import escape
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.settings = settings
+        sys.setswitchinterval(settings.gil_switch_interval)
         app.state.engine = make_engine(settings)
         app.state.hub = Hub(settings, app.state.engine)
         await app.state.hub.start()

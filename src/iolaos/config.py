@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     )
     pdf_font: Path = Field(default=Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
                            description="TrueType font with Greek glyphs for PDF documents")
+    gil_switch_interval: float = Field(
+        default=0.0005, gt=0, le=0.1,
+        description="seconds a thread may hold Python's GIL before another may run (sys.setswitchinterval): the "
+                    "event loop sends live events while request threads wait on the database, and the "
+                    "interpreter's 5 ms default makes each of their round trips wait that long for the loop")
     # --- live updates over /ws (src/iolaos/realtime, docs/realtime.md) ---
     fanout: Literal["memory", "redis", "postgres"] | None = Field(
         default=None, description="wake-up backend between processes; default: redis when broker_url is set, "
