@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 WEB_STAMP := web/node_modules/.installed-stamp
 
-.PHONY: demo test web lint bench-locate bench-fanout bench-audit bench-ingest clean
+.PHONY: demo test web lint bench-locate bench-fanout bench-audit bench-ingest bench-load clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -43,6 +43,10 @@ bench-audit: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(BIN)/python bench/ingest.py
+
+## 500 consoles and 200 field teams for 10 minutes against two instances behind nginx (needs PostgreSQL, Redis, nginx)
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py
 
 clean:
 	rm -rf $(VENV) web/node_modules .pytest_cache .ruff_cache iolaos.db iolaos.db-wal iolaos.db-shm

@@ -1,30 +1,33 @@
 """Load benchmark of a two-instance deployment (issue 10): live consoles and field teams through the proxy.
 
-    .venv/bin/python bench/load.py [--consoles 500] [--teams 200] [--interval 5] [--duration 600] [--idle 500]
-                                   [--database-url URL | --pg-url URL] [--redis-url URL] [--json PATH]
+    .venv/bin/python bench/load.py [--consoles 500] [--teams 200] [--interval 5] [--warmup 60] [--duration 600]
+                                   [--regions 13] [--idle 500] [--database-url URL | --pg-url URL]
+                                   [--redis-url URL] [--json PATH]
 
 Everything runs on loopback. ``deploy/local-cluster.sh`` starts two API instances (Redis fan-out) behind nginx on
 free ports; every client goes through the proxy, as in production.
 
 * **Database**: a scratch PostgreSQL database (``<--pg-url database>_<pid>``, dropped at the end) loaded with
   Greece's regions and municipalities and the demo actors; or ``--database-url``, used as is (it must hold them).
-  ``--teams`` field teams are made directly in the database like the test fixtures: in Attica and Central Greece,
-  each a leader account of a volunteer organisation, linked to a volunteer checked in on an active patrol of a
-  municipality of its region, with a random password.
+  Teams and consoles are spread over ``--regions`` regions (Attica and Central Greece first, as in the demo;
+  regions without a fire service or a volunteer organisation get one, with a dispatcher, made directly in the
+  database like the teams). Each team is a leader account of a volunteer organisation, linked to a volunteer
+  checked in on an active patrol of a municipality of its region, with a random password.
 * **Idle websockets**: ``--idle`` sockets open, authenticate and subscribe, then wait; the instances' resident
   memory before and after gives the memory per idle websocket.
-* **Consoles** (bench/load_consoles.py): ``--consoles`` dispatcher consoles (Attica's and Central Greece's fire
-  service, alternately; each with a token of its own) in ``--console-procs`` processes, following their
-  organisation and region on /ws and refreshing the open incidents over REST every ``--refresh`` s.
-* **Teams** (services/field_simulator.py): ``--teams`` teams sign in over the API and report a position every
-  ``--interval`` s for ``--duration`` s, now and then a field-status change or a smoke sighting, and follow their
-  organisation on /ws as the phone does.
+* **Consoles** (bench/load_consoles.py): ``--consoles`` fire-service dispatcher consoles (each with a token of its
+  own) in ``--console-procs`` processes, following their organisation and region on /ws like the web console,
+  making their first REST load during the warm-up and refreshing the open incidents every ``--refresh`` s.
+* **Teams** (services/field_simulator.py): ``--teams`` teams sign in over the API, each on a connection of its
+  own, and report a position every ``--interval`` s (with an Idempotency-Key), now and then a field-status change
+  or a smoke sighting, and follow their organisation on /ws as the phone does.
 
-Figures: REST latency p50/p95/p99 over every request of consoles and teams; errors = non-2xx answers, transport
-failures and dropped websockets; delivery = for each console, the events of the journal on its topics that it
-may see, from its first ``live`` to the journal head after the run, compared with what it received (lost,
-duplicated); delivery latency p50/p99 (positions: from the phone's timestamp; others: from the commit).
-The last line sums them up; ``--json`` writes them to a file.
+Figures: REST latency p50/p95/p99 over the requests of consoles and teams started after the ``--warmup``;
+errors = non-2xx answers, transport failures and dropped websockets over the whole run; delivery = for each
+console, the events of the journal on its topics that it may see, from its first ``live`` to the journal head
+after the run, compared with what it received (lost, duplicated); delivery latency p50/p99 after the warm-up
+(positions: from the phone's timestamp; other events: from the commit). The last line says whether the targets
+are met (exit status 1 when not); ``--json`` writes the figures to a file.
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ class AdmissionMiddleware:
         self.limit = limit
         self.wait_seconds = wait_seconds
         self._slots = asyncio.Semaphore(limit)
-        self.waiting = 0  # read by /metrics
+        self.waiting = 0  # requests waiting for a slot now
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(GATED):
