@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 from typing import Any
 
 from anyio import to_thread
 
-from iolaos.errors import error_body
+from iolaos.errors import database_unavailable, error_body
 from iolaos.idempotency import store
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
 STATE_KEY = "idempotency_record_id"
+log = logging.getLogger(__name__)
 
 
 class IdempotencyMiddleware:
@@ -47,13 +49,22 @@ class IdempotencyMiddleware:
                                                                            "ASCII characters"))
             return
         engine = scope["app"].state.engine
-        user_id = await to_thread.run_sync(store.user_for_token, engine, token)
-        if user_id is None:
-            await self.app(scope, receive, send)
+        try:
+            user_id = await to_thread.run_sync(store.user_for_token, engine, token)
+            if user_id is None:
+                await self.app(scope, receive, send)
+                return
+            body = await _read_body(receive)
+            print_ = store.fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
+            outcome = await self._claim(engine, user_id, key, print_)
+        except Exception as exc:
+            if not database_unavailable(exc):
+                raise
+            # Answered here: raised further, the server would log a traceback for every request of an outage.
+            log.warning("idempotency: database unavailable (%s)", type(exc).__name__)
+            await _answer(send, 503, error_body("database_unavailable", "the database is not reachable; try again "
+                                                                        "shortly"), retry_after=2)
             return
-        body = await _read_body(receive)
-        print_ = store.fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
-        outcome = await self._claim(engine, user_id, key, print_)
         if outcome.kind == "proceed":
             await self._run(scope, body, send, engine, outcome.record_id)
         elif outcome.kind == "replay":
@@ -95,7 +106,15 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, replay_receive, capture)
         finally:
-            await to_thread.run_sync(store.finish, engine, record_id, status["code"], status["type"], b"".join(chunks))
+            try:
+                await to_thread.run_sync(store.finish, engine, record_id, status["code"], status["type"],
+                                         b"".join(chunks))
+            # The answer is already sent. A retry with this key then answers 409 if the change committed (it is
+            # never run twice), or runs again once the record is stale if nothing was committed.
+            except Exception as exc:
+                if not database_unavailable(exc):
+                    raise
+                log.warning("idempotency: could not store the answer (%s)", type(exc).__name__)
 
 
 def _bearer(value: bytes) -> str | None:

@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request, WebSocket
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.datastructures import Headers
 
 from iolaos.auth.deps import PrincipalDep, oauth2_scheme
@@ -196,6 +198,10 @@ async def _receive_loop(ws: WebSocket, hub: Hub, conn: Connection) -> None:
         conn.request_close(refusal.code, refusal.reason)
     except TimeoutError:
         conn.request_close(protocol.TRY_AGAIN_LATER, "journal unavailable; try again later")
+    except (DBAPIError, PoolTimeout) as exc:  # the database is down or restarting: not a server bug
+        log.warning("websocket %d: database unavailable (%s); asking the client to come back", conn.id,
+                    type(exc).__name__)
+        conn.request_close(protocol.TRY_AGAIN_LATER, "database unavailable; try again later")
 
 
 async def _handle(message: dict[str, Any], hub: Hub, conn: Connection) -> None:
