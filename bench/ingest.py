@@ -101,6 +101,22 @@ def _token(session: Any, user_id: int) -> str:
     return plain
 
 
+def active_patrol(session: Any, user: Any, zone: Any, now: datetime) -> Any:
+    """An active patrol of ``zone`` by ``user``'s organisation, with ``user``'s new volunteer checked in."""
+    from iolaos.patrols.models import Assignment, Patrol
+    from iolaos.volunteers.models import Volunteer
+
+    volunteer = Volunteer(organisation_id=user.organisation_id, user_id=user.id, full_name=user.full_name,
+                          status="on_patrol")
+    patrol = Patrol(zone_id=zone.id, organisation_id=user.organisation_id, shift_start=now - timedelta(hours=1),
+                    shift_end=now + timedelta(hours=7), crew_size=1, risk_category=4, status="active",
+                    field_status="on_patrol")
+    session.add_all([volunteer, patrol])
+    session.flush()
+    session.add(Assignment(patrol_id=patrol.id, volunteer_id=volunteer.id, status="checked_in", checked_in_at=now))
+    return patrol
+
+
 def prepare(database_url: str, patrols: int) -> tuple[list[Crew], str]:
     """Migrate, load Greece and the demo actors, make the active patrols: (crews, console token)."""
     from iolaos.auth.actor import system_actor
@@ -112,8 +128,6 @@ def prepare(database_url: str, patrols: int) -> tuple[list[Crew], str]:
     from iolaos.kit.time import utcnow
     from iolaos.migrate import upgrade
     from iolaos.organisations.models import Organisation
-    from iolaos.patrols.models import Assignment, Patrol
-    from iolaos.volunteers.models import Volunteer
     from iolaos.zones import loading
     from iolaos.zones.models import Zone
 
@@ -136,15 +150,7 @@ def prepare(database_url: str, patrols: int) -> tuple[list[Crew], str]:
                         organisation_id=team.id, role="volunteer")
             session.add(user)
             session.flush()
-            volunteer = Volunteer(organisation_id=team.id, user_id=user.id, full_name=user.full_name,
-                                  status="on_patrol")
-            patrol = Patrol(zone_id=zone.id, organisation_id=team.id, shift_start=now - timedelta(hours=1),
-                            shift_end=now + timedelta(hours=7), crew_size=1, risk_category=4, status="active",
-                            field_status="on_patrol")
-            session.add_all([volunteer, patrol])
-            session.flush()
-            session.add(Assignment(patrol_id=patrol.id, volunteer_id=volunteer.id, status="checked_in",
-                                   checked_in_at=now))
+            patrol = active_patrol(session, user, zone, now)
             point = zone.geom.representative_point()
             crews.append(Crew(int(patrol.id), _token(session, int(user.id)), point.x, point.y))
         console = session.scalar(select(User.id).where(User.username == CONSOLE_USER))

@@ -40,12 +40,10 @@ import multiprocessing as mp
 import os
 import queue
 import secrets
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +54,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from ingest import _raise_nofile, _token, create_database, drop_database  # noqa: E402
+from ingest import _free_port, _pct, _raise_nofile, _token, active_patrol, create_database, drop_database  # noqa: E402
 from load_consoles import consoles_main  # noqa: E402
 
 REGIONS = ("GR-I", "GR-H")  # the demo's regions come first
@@ -97,8 +95,6 @@ def make_teams(database_url: str, teams: int, consoles: int, regions: int) -> tu
     from iolaos.config import Settings
     from iolaos.db import make_engine, session_scope
     from iolaos.kit.time import utcnow
-    from iolaos.patrols.models import Assignment, Patrol
-    from iolaos.volunteers.models import Volunteer
     from iolaos.zones.models import Zone
 
     engine = make_engine(Settings(database_url=database_url))
@@ -116,14 +112,7 @@ def make_teams(database_url: str, teams: int, consoles: int, regions: int) -> tu
                         organisation_id=org.id, role="leader")
             session.add(user)
             session.flush()
-            volunteer = Volunteer(organisation_id=org.id, user_id=user.id, full_name=user.full_name, status="on_patrol")
-            patrol = Patrol(zone_id=zone.id, organisation_id=org.id, shift_start=now - timedelta(hours=1),
-                            shift_end=now + timedelta(hours=7), crew_size=1, risk_category=4, status="active",
-                            field_status="on_patrol")
-            session.add_all([volunteer, patrol])
-            session.flush()
-            session.add(Assignment(patrol_id=patrol.id, volunteer_id=volunteer.id, status="checked_in",
-                                   checked_in_at=now))
+            active_patrol(session, user, zone, now)
             accounts.append((user.username, password))
         for i in range(consoles):
             code, (_, _, dispatcher) = codes[i % len(codes)], places[i % len(places)]
@@ -162,14 +151,6 @@ def _region_actors(session: Any, code: str, run: str, hashed: str) -> tuple[list
 
 
 # --------------------------------------------------------------------------------------------------- cluster
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Cluster:
     """deploy/local-cluster.sh with a state folder and ports of its own."""
 
@@ -280,10 +261,6 @@ def expected_events(database_url: str, consoles: list[dict[str, Any]]) -> tuple[
                                and live_topics.may_receive(live_topics.event_orgs(names.split()), audience)}
     engine.dispose()
     return head, expected
-
-
-def _pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] * 1000 if len(values) >= 100 else float("nan")
 
 
 def summarise(database_url: str, team: dict[str, Any], consoles: list[dict[str, Any]], measured_from: float

@@ -43,6 +43,7 @@ import websockets
 from shapely.geometry import shape
 
 from services import morning
+from services.morning import sign_in
 
 STEP_METRES = (40.0, 160.0)  # how far a team on foot or in a 4x4 moves between two reports, at most
 METRES_PER_DEGREE = 111_320.0
@@ -120,14 +121,6 @@ def read_credentials(path: Path) -> dict[str, str]:
         if len(parts) >= 2 and not line.startswith("#"):
             found[parts[0]] = parts[1]
     return found
-
-
-async def sign_in(http: httpx.AsyncClient, username: str, password: str) -> str:
-    """A bearer token for ``username`` (raises with the service's error message when refused)."""
-    resp = await http.post("/api/v1/auth/token", data={"username": username, "password": password})
-    if resp.status_code != 200:
-        raise RuntimeError(f"sign-in as {username} refused: {resp.status_code} {resp.text[:200]}")
-    return str(resp.json()["access_token"])
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -304,7 +297,12 @@ class Simulator:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    credentials = read_credentials(Path(args.credentials))
+    path = Path(args.credentials)
+    if not path.is_file():
+        print(f"field simulator: no credentials file at {path} (`iolaos demo` writes demo-credentials.txt in the "
+              "folder it runs in)", file=sys.stderr)
+        return 2
+    credentials = read_credentials(path)
     simulator = Simulator(args.base, interval=args.interval, smoke_chance=args.smoke_chance,
                           status_chance=args.status_chance, listen=args.listen, seed=args.seed)
     async with simulator.client() as http:

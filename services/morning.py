@@ -43,11 +43,16 @@ class Api:
         return resp.json() if resp.content else None
 
 
-async def _signed_in(http: httpx.AsyncClient, username: str, password: str) -> Api:
+async def sign_in(http: httpx.AsyncClient, username: str, password: str) -> str:
+    """A bearer token for ``username`` (RuntimeError with the service's answer when refused)."""
     resp = await http.post("/api/v1/auth/token", data={"username": username, "password": password})
     if resp.status_code != 200:
         raise RuntimeError(f"sign-in as {username} refused: {resp.status_code} {resp.text[:200]}")
-    return Api(http, resp.json()["access_token"], username)
+    return str(resp.json()["access_token"])
+
+
+async def _signed_in(http: httpx.AsyncClient, username: str, password: str) -> Api:
+    return Api(http, await sign_in(http, username, password), username)
 
 
 def today() -> str:

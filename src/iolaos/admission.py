@@ -27,20 +27,16 @@ class AdmissionMiddleware:
         self.limit = limit
         self.wait_seconds = wait_seconds
         self._slots = asyncio.Semaphore(limit)
-        self.waiting = 0  # requests waiting for a slot now
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(GATED):
             await self.app(scope, receive, send)
             return
-        self.waiting += 1
         try:
             await asyncio.wait_for(self._slots.acquire(), self.wait_seconds)
         except TimeoutError:
             await _overloaded(send)
             return
-        finally:
-            self.waiting -= 1
         try:
             await self.app(scope, receive, send)
         finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import select
@@ -38,6 +38,7 @@ class ZoneTree:
 
     by_id: dict[int, ZoneInfo]
     children: dict[int, list[int]]
+    _by_code: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     def below(self, roots: set[int]) -> set[int]:
         """The roots and every zone under them."""
@@ -69,8 +70,10 @@ class ZoneTree:
         return sorted(z for z in self.by_id if z not in self.children)
 
     def by_code(self) -> dict[str, int]:
-        """Zone ids by code."""
-        return {z.code: z.id for z in self.by_id.values()}
+        """Zone ids by code (built once per tree: topic checks ask for it once per topic)."""
+        if self._by_code is None:
+            self._by_code = {z.code: z.id for z in self.by_id.values()}
+        return self._by_code
 
 
 def zone_tree(session: Session) -> ZoneTree:
