@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from html import escape
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,6 +30,7 @@ from iolaos.field.router import router as field_router
 from iolaos.health.router import router as health_router
 from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
+from iolaos.kit.time import utcnow
 from iolaos.ogc.router import router as ogc_router
 from iolaos.organisations.router import router as organisations_router
 from iolaos.planning.router import router as planning_router
@@ -45,8 +47,11 @@ from iolaos.zones.router import router as zones_router
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the application; engines and clients are created in the lifespan, not at import."""
+def create_app(settings: Settings | None = None, clock: Callable[[], datetime] = utcnow) -> FastAPI:
+    """Build the application; engines and clients are created in the lifespan, not at import.
+
+    ``clock`` is the time every rule with a time window reads (``app.state.clock``); tests drive it.
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -71,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Coordination service for volunteer civil protection during the fire season.",
         lifespan=lifespan,
     )
+    app.state.clock = clock
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     # Outside the idempotency middleware, which uses the database itself.

@@ -109,6 +109,15 @@ class Settings(BaseSettings):
     planning_risk_weights: dict[int, int] = Field(default_factory=lambda: {1: 1, 2: 1, 3: 2, 4: 4, 5: 8},
                                                   description="risk weight of a filled crew place per "
                                                   "category (JSON)")
+    # --- the patrol's state machine (src/iolaos/patrols, docs/patrols.md) ---
+    patrol_checkin_lead_minutes: float = Field(default=120.0, ge=0, le=24 * 60, description="crew may check in "
+                                               "from this long before the shift starts")
+    patrol_start_lead_minutes: float = Field(default=60.0, ge=0, le=24 * 60, description="a patrol may start "
+                                             "from this long before its shift starts (never after it ends)")
+    patrol_min_crew: int = Field(default=2, ge=1, le=20, description="checked-in crew a patrol needs to start "
+                                 "(capped at its crew size) unless a dispatcher overrides with a reason")
+    lost_contact_realert_minutes: float = Field(default=30.0, gt=0, description="an acknowledged lost-contact "
+                                                "alert stays quiet this long while the crew stays silent")
     # Field operations (positions, safety alerts).
     position_retention_days: int = Field(default=30, ge=1, le=3650, description="keep position reports this long")
     out_of_zone_metres: float = Field(default=500.0, gt=0, description="alert when a patrol is this far outside")

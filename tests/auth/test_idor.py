@@ -345,10 +345,14 @@ def _field_patrol(client: TestClient, bearer, world: World, team: str, state: st
     Made in the database like the field tests' fixture (accepted crew: the team's member account and one
     more volunteer), then checked in and started over the API by the team's leader.
     """
+    made = world.objects.setdefault("_field_patrols", {})
+    if (team, state) in made:  # one crew cannot be on two patrols at once (the rest rule): reuse it
+        return made[(team, state)]
     org = world.org_of(f"leader.{team}")
     member = next(v for v, u in world.volunteer_users.items() if u == world.accounts[f"volunteer.{team}"].id)
-    other = next(v for v in world.volunteers.get(org.id, []) if v not in world.volunteer_users)
-    crew, now = [member, other], utcnow()
+    others = [v for v in world.volunteers.get(org.id, []) if v not in world.volunteer_users]
+    first = {"accepted": 1, "checked_in": 3}.get(state, 5)
+    crew, now = ([member, others[0]] if state == "active" else others[first:first + 2]), utcnow()
     with session_scope(client.app.state.engine) as session:
         zone = session.scalar(select(Zone.id).where(Zone.code == FIELD_HOMES[team]))
         patrol = Patrol(zone_id=zone, organisation_id=org.id, shift_start=now - timedelta(hours=1),
@@ -367,6 +371,7 @@ def _field_patrol(client: TestClient, bearer, world: World, team: str, state: st
     world.objects.setdefault("patrol_crew", {})[patrol_id] = set(crew)
     if state == "active":
         world.objects.setdefault("active_patrol", {})[patrol_id] = involved
+    made[(team, state)] = patrol_id
     return patrol_id
 
 

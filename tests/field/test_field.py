@@ -46,7 +46,8 @@ def test_lifecycle_allows_only_legal_moves(client, sign_in, crew):
     assert early.status_code == 409 and "end" not in early.json()["detail"]["allowed"]
     assert "start" in early.json()["detail"]["allowed"]
     no_crew = _post(client, leader, f"{base}/start")
-    assert no_crew.status_code == 409 and no_crew.json()["error"] == "no_crew_checked_in"
+    assert no_crew.status_code == 409 and no_crew.json()["error"] == "crew_not_ready"
+    assert no_crew.json()["detail"]["rules"] == ["minimum_crew"]
     out_first = _post(client, leader, f"{base}/check-out", {"volunteer_ids": crew.volunteer_ids[:1]})
     assert out_first.status_code == 409 and out_first.json()["detail"]["allowed"] == ["checked_in"]
     assert _go_out(client, leader, crew)["status"] == "active"

@@ -74,10 +74,10 @@ def _may_raise_sos(session: Session, principal: Principal, patrol: Patrol) -> bo
         return True
     if not principal.can("patrol.operate"):
         return False
-    from iolaos.field import lifecycle
+    from iolaos.patrols import access  # patrols import alerts for SOS via field status
 
     try:
-        lifecycle.operable(session, principal, patrol.id)
+        access.operable(session, principal, patrol.id)
     except NotFound:
         return False
     return True

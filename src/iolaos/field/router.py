@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from iolaos.auth.deps import PrincipalDep, SessionDep
 from iolaos.errors import error_responses
-from iolaos.field import alerts, lifecycle, links, positions
+from iolaos.field import alerts, links, positions
 from iolaos.field.schemas import (
     AlertOut,
     BatchResult,
@@ -22,7 +22,9 @@ from iolaos.field.schemas import (
     PositionBatch,
     PositionOut,
     SosOut,
+    StartIn,
 )
+from iolaos.patrols import service as patrols
 from iolaos.planning import workflow
 from iolaos.planning.schemas import PatrolOut
 
@@ -37,36 +39,45 @@ def _patrol(session, principal, patrol) -> PatrolOut:
 
 
 @router.post("/patrols/{patrol_id}/check-in", response_model=PatrolOut, summary="Check crew in", responses=WRITE)
-def check_in(session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: CrewIn) -> PatrolOut:
-    """Crew who accepted report for duty."""
-    patrol = lifecycle.check_in(session, principal=principal, patrol_id=patrol_id, volunteer_ids=body.volunteer_ids)
+def check_in(request: Request, session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: CrewIn
+             ) -> PatrolOut:
+    """Crew who accepted report for duty, from the check-in window on (docs/patrols.md)."""
+    patrol = patrols.check_in(session, request.app.state.settings, principal=principal, patrol_id=patrol_id,
+                              volunteer_ids=body.volunteer_ids, now=request.app.state.clock())
     return _patrol(session, principal, patrol)
 
 
 @router.post("/patrols/{patrol_id}/check-out", response_model=PatrolOut, summary="Check crew out", responses=WRITE)
-def check_out(session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: CrewIn) -> PatrolOut:
+def check_out(request: Request, session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: CrewIn
+              ) -> PatrolOut:
     """Crew sign out; their hours are journalled."""
-    patrol = lifecycle.check_out(session, principal=principal, patrol_id=patrol_id, volunteer_ids=body.volunteer_ids)
+    patrol = patrols.check_out(session, principal=principal, patrol_id=patrol_id, volunteer_ids=body.volunteer_ids,
+                               now=request.app.state.clock())
     return _patrol(session, principal, patrol)
 
 
 @router.post("/patrols/{patrol_id}/start", response_model=PatrolOut, summary="Start the patrol", responses=WRITE)
-def start(session: SessionDep, principal: PrincipalDep, patrol_id: Id) -> PatrolOut:
-    """planned/staffed → active (needs checked-in crew); an illegal move answers 409 with the allowed ones."""
-    return _patrol(session, principal, lifecycle.start(session, principal=principal, patrol_id=patrol_id))
+def start(request: Request, session: SessionDep, principal: PrincipalDep, patrol_id: Id,
+          body: StartIn | None = None) -> PatrolOut:
+    """planned/staffed → active in the start window, with the minimum crew checked in holding the required skills
+    (a dispatcher may override with a reason); an illegal move answers 409 with the allowed ones."""
+    patrol = patrols.start(session, request.app.state.settings, principal=principal, patrol_id=patrol_id,
+                           override_reason=body.override_reason if body else None, now=request.app.state.clock())
+    return _patrol(session, principal, patrol)
 
 
 @router.post("/patrols/{patrol_id}/end", response_model=PatrolOut, summary="End the patrol", responses=WRITE)
-def end(session: SessionDep, principal: PrincipalDep, patrol_id: Id) -> PatrolOut:
+def end(request: Request, session: SessionDep, principal: PrincipalDep, patrol_id: Id) -> PatrolOut:
     """active → completed; remaining crew are checked out."""
-    return _patrol(session, principal, lifecycle.end(session, principal=principal, patrol_id=patrol_id))
+    patrol = patrols.end(session, principal=principal, patrol_id=patrol_id, now=request.app.state.clock())
+    return _patrol(session, principal, patrol)
 
 
 @router.post("/patrols/{patrol_id}/field-status", response_model=PatrolOut, summary="Set the crew's situation",
              responses=WRITE)
 def field_status(session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: FieldStatusIn) -> PatrolOut:
     """on_patrol, returning or needs_help (which raises an SOS alert)."""
-    patrol = lifecycle.set_field_status(session, principal=principal, patrol_id=patrol_id, status=body.status)
+    patrol = patrols.set_field_status(session, principal=principal, patrol_id=patrol_id, status=body.status)
     return _patrol(session, principal, patrol)
 
 

@@ -19,6 +19,15 @@ class CrewIn(BaseModel):
     volunteer_ids: list[Id] = Field(min_length=1, max_length=20)
 
 
+class StartIn(BaseModel):
+    """Optional: a dispatcher starts a patrol short-handed or without a required skill, saying why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    override_reason: str | None = Field(default=None, min_length=3, max_length=500,
+                                        description="journalled with the rules it overrides (docs/patrols.md)")
+
+
 class FieldStatusIn(BaseModel):
     """The crew's situation."""
 

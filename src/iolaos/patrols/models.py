@@ -11,10 +11,10 @@ from sqlmodel import Field, SQLModel
 from iolaos.kit.geotype import GeometryType
 from iolaos.kit.time import UtcDateTime, utcnow
 
-PATROL_STATUSES = ("planned", "staffed", "active", "completed", "cancelled")
+PATROL_STATUSES = ("planned", "staffed", "active", "completed", "cancelled", "expired")  # patrols/machine.py
 FIELD_STATUSES = ("none", "on_patrol", "returning", "needs_help")
 CAPABILITIES = ("prevention", "firefighting")  # need FPA, FFA organisations respectively
-ASSIGNMENT_STATUSES = ("proposed", "accepted", "declined", "checked_in", "checked_out", "cancelled")
+ASSIGNMENT_STATUSES = ("proposed", "accepted", "declined", "checked_in", "checked_out", "cancelled", "expired")
 
 
 def _fk(table: str, nullable: bool = True, ondelete: str = "RESTRICT") -> Column:
@@ -64,6 +64,7 @@ class Assignment(SQLModel, table=True):
     volunteer_id: int = Field(sa_column=_fk("volunteer", nullable=False))
     status: str = Field(default="proposed", max_length=20, index=True)
     proposed_by: str = Field(default="engine", max_length=40, description="'engine' or 'user:<id>'")
+    slot_skill: str | None = Field(default=None, max_length=60, description="the skill the place held needs")
     reasons: str = Field(default="[]", sa_column=Column(Text, nullable=False))
     decline_reason: str | None = Field(default=None, max_length=500)
     checked_in_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))

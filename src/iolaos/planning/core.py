@@ -168,29 +168,35 @@ def violations(candidate: Candidate, org: Org | None, need: Need, slot_skill: st
 
     ``other_shifts`` are further shifts given to the volunteer in the same plan.
     """
-    problems = []
+    return [text for _, text in problems(candidate, org, need, slot_skill, params, other_shifts)]
+
+
+def problems(candidate: Candidate, org: Org | None, need: Need, slot_skill: str | None, params: Params,
+             other_shifts: Iterable[Interval] = ()) -> list[tuple[str, str]]:
+    """Like ``violations``, each with the rule's name (what a dispatcher's override names)."""
     if org is None:
-        return ["the volunteer's organisation is not active"]
+        return [("organisation", "the volunteer's organisation is not active")]
+    found = []
     needed = NEEDED_CATEGORY.get(need.capability, "FPA")
     if needed not in org.categories:
-        problems.append(f"organisation not registered for {needed} ({need.capability} patrol)")
+        found.append(("category", f"organisation not registered for {needed} ({need.capability} patrol)"))
     if need.zone_id not in org.area:
-        problems.append("zone outside the organisation's area of operation")
+        found.append(("area", "zone outside the organisation's area of operation"))
     distance = travel_km(candidate, need)
     if distance is None:
-        problems.append("no home base recorded")
+        found.append(("distance", "no home base recorded"))
     elif distance > params.max_travel_km:
-        problems.append(f"home base {distance:.0f} km away (limit {params.max_travel_km:g} km)")
+        found.append(("distance", f"home base {distance:.0f} km away (limit {params.max_travel_km:g} km)"))
     if slot_skill is not None and not skill_valid(candidate, slot_skill, need.end):
-        problems.append(f"no valid {slot_skill} for the shift")
+        found.append(("skill", f"no valid {slot_skill} for the shift"))
     if not covers(candidate.windows, need.shift):
-        problems.append("not available for the whole shift")
+        found.append(("availability", "not available for the whole shift"))
     if candidate.id in need.excluded:
-        problems.append("declined or removed from this patrol")
+        found.append(("excluded", "declined or removed from this patrol"))
     rest = rest_problem([*candidate.commitments, *other_shifts, need.shift], params.rest)
     if rest:
-        problems.append(rest)
-    return problems
+        found.append(("rest", rest))
+    return found
 
 
 def skill_valid(candidate: Candidate, skill: str, until: int) -> bool:

@@ -11,17 +11,21 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from iolaos.config import Settings
+from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation, OrganisationZone
+from iolaos.patrols import eligibility, places
+from iolaos.patrols.machine import CREW_NOW, HOLDING
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import policy
 from iolaos.planning.core import Candidate, Instance, Need, Org, Params
-from iolaos.planning.rules import RestRules
 from iolaos.risk import service as risk
-from iolaos.volunteers.models import Availability, Volunteer, VolunteerSkill
+from iolaos.volunteers.models import Volunteer
 from iolaos.zones.models import Zone
 
-ACTIVE = ("proposed", "accepted", "checked_in")
+ACTIVE = HOLDING
 WORKED = ("accepted", "checked_in", "checked_out")
+SECTOR_COVERAGE = 0.99
+"""A municipality whose sectors cover less than this share of its area is also planned, for the rest of it."""
 
 
 @dataclass(frozen=True)
@@ -44,13 +48,17 @@ class Built:
     existing: dict[str, Patrol] = field(default_factory=dict)  # patrols with open places by need key
     names: dict[int, str] = field(default_factory=dict)
     fingerprint: str = ""
+    upgrades: dict[str, Requirement] = field(default_factory=dict)
+    """Existing patrols (by need key) raised to what the day's category needs now."""
+    surplus: list[tuple[Patrol, bool, str]] = field(default_factory=list)
+    """Patrols the day's map no longer needs: (patrol, staffed, reason); unstaffed ones are cancelled."""
+    recategorise: dict[int, int] = field(default_factory=dict)
+    """Patrol id → the category it now serves (kind and crew already fit)."""
 
 
 def params_from(settings: Settings) -> Params:
-    """Optimiser parameters from the settings."""
-    return Params(rest=RestRules(settings.planning_max_hours_24h, settings.planning_min_rest_hours),
-                  max_travel_km=settings.planning_max_travel_km, risk_weights=dict(settings.planning_risk_weights),
-                  fairness_weight=settings.planning_fairness_weight, cohesion_km=settings.planning_cohesion_km)
+    """Optimiser parameters from the settings (the assignment check's too)."""
+    return eligibility.params_from(settings)
 
 
 def epoch(value: datetime) -> int:
@@ -77,14 +85,34 @@ def day_bounds(day: date) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
-def requirements(session: Session, day: date, zone_ids: set[int] | None) -> list[Requirement]:
-    """Patrols the day's risk map and the policy require in the leaf zones given (None: all)."""
+def planning_units(session: Session) -> list[int]:
+    """Zones patrols are planned for: leaves, and municipalities whose sectors leave part of them uncovered."""
+    tree = risk.zone_tree(session)
+    parents = [z for z in tree.children if tree.by_id[z].kind == "municipality"]
+    extra = []
+    if parents:
+        areas = dict(session.execute(select(Zone.id, Zone.geom).where(
+            Zone.id.in_(set(parents) | {c for p in parents for c in tree.children[p]}))).all())
+        for parent in parents:
+            covered = sum(areas[c].area for c in tree.children[parent] if c in areas)
+            if parent in areas and covered < SECTOR_COVERAGE * areas[parent].area:
+                extra.append(parent)
+    return sorted([*tree.leaves(), *extra])
+
+
+def requirements(session: Session, day: date, zone_ids: set[int] | None, now: datetime | None = None
+                 ) -> list[Requirement]:
+    """Patrols the day's risk map and the policy require in the planning units given (None: all).
+
+    Shifts that have ended by ``now`` need nobody any more.
+    """
     check_day(day)
+    now = now or utcnow()
     tree = risk.zone_tree(session)
     categories = risk.effective(session, day)
     policies: dict[int | None, dict] = {}
     out = []
-    for zone_id in tree.leaves():
+    for zone_id in planning_units(session):
         if (zone_ids is not None and zone_id not in zone_ids) or zone_id not in categories:
             continue
         region = tree.region_of(zone_id)
@@ -94,30 +122,38 @@ def requirements(session: Session, day: date, zone_ids: set[int] | None) -> list
         rule = policies[region_id][categories[zone_id]][0]
         for shift in rule.shifts:
             start, end = policy.shift_times(day, shift)
+            if end <= now:
+                continue
             out += [Requirement(zone_id, start, end, rule, categories[zone_id])] * rule.patrols_per_zone
     return out
 
 
 def build(session: Session, settings: Settings, day: date, zone_ids: set[int] | None,
-          volunteer_orgs: set[int] | None) -> Built:
-    """The instance of ``day`` for these zones, with volunteers of these organisations (None: all)."""
+          volunteer_orgs: set[int] | None, now: datetime | None = None) -> Built:
+    """The instance of ``day`` for these zones, with volunteers of these organisations (None: all).
+
+    Only shifts that have not ended by ``now`` are planned or staffed.
+    """
+    now = now or utcnow()
     built = Built(instance=Instance((), (), ()))
-    reqs = requirements(session, day, zone_ids)
+    reqs = requirements(session, day, zone_ids, now)
     lo, hi = day_bounds(day)
-    patrols = _existing_patrols(session, {r.zone_id for r in reqs} | (zone_ids or set()), lo, hi, zone_ids)
+    patrols = _existing_patrols(session, {r.zone_id for r in reqs} | (zone_ids or set()), max(lo, now), hi,
+                                zone_ids, lo)
     points = _points(session, {r.zone_id for r in reqs} | {p.zone_id for p in patrols})
     needs = _needs_from(session, built, reqs, patrols, points)
     orgs = _orgs(session, volunteer_orgs)
-    candidates = _candidates(session, {o.id for o in orgs}, day, settings, built)
+    candidates = _candidates(session, {o.id for o in orgs}, day, settings, built, now)
     built.instance = Instance(tuple(candidates), tuple(orgs), tuple(needs), params_from(settings))
     built.fingerprint = fingerprint(built.instance)
     return built
 
 
-def _existing_patrols(session: Session, zones: set[int], lo: datetime, hi: datetime,
-                      scope: set[int] | None) -> list[Patrol]:
+def _existing_patrols(session: Session, zones: set[int], ends_after: datetime, hi: datetime,
+                      scope: set[int] | None, lo: datetime) -> list[Patrol]:
+    """Patrols of the day not yet out whose shift has not ended."""
     query = select(Patrol).where(Patrol.status.in_(("planned", "staffed")), Patrol.shift_start >= lo,
-                                 Patrol.shift_start < hi)
+                                 Patrol.shift_start < hi, Patrol.shift_end > ends_after)
     if scope is not None:
         query = query.where(Patrol.zone_id.in_(zones or {-1}))
     return list(session.scalars(query.order_by(Patrol.id)))
@@ -135,20 +171,41 @@ def _points(session: Session, zone_ids: set[int]) -> dict[int, tuple[float, floa
     return out
 
 
+def _fits(patrol: Patrol, req: Requirement) -> bool:
+    """The patrol already is what the requirement asks: same kind, enough places, the skills it needs."""
+    return (patrol.capability == req.rule.capability and patrol.crew_size >= req.rule.crew_size
+            and set(req.rule.required_skills) <= set(patrol.skills))
+
+
 def _needs_from(session: Session, built: Built, reqs: list[Requirement], patrols: list[Patrol],
                 points: dict[int, tuple[float, float]]) -> list[Need]:
-    """Requirements not met by existing patrols become new patrols; existing ones with open places too."""
+    """Match the day's requirements with the patrols already planned.
+
+    A patrol that fits is kept (and carries today's category); one of the same kind is upgraded in place (places
+    added, crew kept); one of another kind nobody accepted yet is converted; otherwise a new patrol is planned.
+    Patrols left over are surplus: cancelled when nobody accepted them, else kept and reported, never cancelled
+    silently. Existing patrols with open places become needs with their places' skills.
+    """
     tree = risk.zone_tree(session)
     crews = _crews(session, [p.id for p in patrols])
-    available = {}
+    pool: dict[tuple[int, datetime, datetime], list[Patrol]] = {}
     for p in patrols:
-        available.setdefault((p.zone_id, p.shift_start, p.shift_end), []).append(p)
-    needs = []
+        pool.setdefault((p.zone_id, p.shift_start, p.shift_end), []).append(p)
+    staffed = {p.id for p in patrols if any(a[1] in CREW_NOW for a in crews.get(p.id, []))}
+    needs, kept = [], []
     counters: dict[tuple[int, datetime], int] = {}
     for req in sorted(reqs, key=lambda r: (tree.by_id[r.zone_id].code, r.start)):
-        matching = available.get((req.zone_id, req.start, req.end))
-        if matching:
-            matching.pop(0)
+        candidates = pool.get((req.zone_id, req.start, req.end), [])
+        chosen = next((p for p in candidates if _fits(p, req)), None) \
+            or next((p for p in candidates if p.capability == req.rule.capability), None) \
+            or next((p for p in candidates if p.id not in staffed), None)
+        if chosen is not None:
+            candidates.remove(chosen)
+            if not _fits(chosen, req):
+                built.upgrades[f"patrol:{chosen.id}"] = req
+            elif chosen.risk_category != req.category:
+                built.recategorise[chosen.id] = req.category
+            kept.append((chosen, req))
             continue
         n = counters[(req.zone_id, req.start)] = counters.get((req.zone_id, req.start), 0) + 1
         key = f"new:{tree.by_id[req.zone_id].code}:{req.start:%Y%m%dT%H%M}:{n}"
@@ -156,36 +213,56 @@ def _needs_from(session: Session, built: Built, reqs: list[Requirement], patrols
         lon, lat = points[req.zone_id]
         needs.append(Need(key, req.zone_id, lon, lat, epoch(req.start), epoch(req.end), req.rule.capability,
                           req.category, req.rule.places()))
-    for p in patrols:
-        active = [a for a in crews.get(p.id, []) if a[1] in ACTIVE]
-        open_count = p.crew_size - len(active)
-        if open_count <= 0:
-            continue
-        key = f"patrol:{p.id}"
-        built.existing[key] = p
-        lon, lat = points[p.zone_id]
-        needs.append(Need(key, p.zone_id, lon, lat, epoch(p.shift_start), epoch(p.shift_end), p.capability,
-                          p.risk_category or 3, _open_places(p, open_count), tuple(a[2] for a in active),
-                          frozenset(a[0] for a in crews.get(p.id, []))))
+    for left in pool.values():
+        for p in left:
+            built.surplus.append((p, p.id in staffed, _surplus_reason(p, p.id in staffed)))
+    for p, req in kept:
+        need = _existing_need(built, p, req, crews.get(p.id, []), points)
+        if need is not None:
+            needs.append(need)
     return needs
 
 
-def _open_places(patrol: Patrol, open_count: int) -> tuple[str | None, ...]:
-    """The open places of a patrol: its required skills first (the crew already there is not re-checked)."""
-    places = [*patrol.skills, *([None] * patrol.crew_size)][:patrol.crew_size]
-    return tuple(places[patrol.crew_size - open_count:]) if open_count < patrol.crew_size else tuple(places)
+def _surplus_reason(patrol: Patrol, staffed: bool) -> str:
+    if staffed:
+        return ("the day's risk map no longer needs this patrol; its crew has accepted, so it is kept until a "
+                "dispatcher cancels it")
+    return "the day's risk map no longer needs this patrol (risk category changed); nobody had accepted it"
 
 
-def _crews(session: Session, patrol_ids: list[int]) -> dict[int, list[tuple[int, str, int]]]:
-    """(volunteer id, status, organisation id) of everyone ever on these patrols."""
+def _existing_need(built: Built, patrol: Patrol, req: Requirement, crew: list[tuple[int, str, int, str | None]],
+                   points: dict[int, tuple[float, float]]) -> Need | None:
+    """An existing patrol's open places as a need (after its upgrade, when one is due)."""
+    key = f"patrol:{patrol.id}"
+    converting = patrol.capability != req.rule.capability
+    holding = [a for a in crew if a[1] in (CREW_NOW if converting else HOLDING)]
+    if key in built.upgrades:
+        skills = list(req.rule.required_skills)
+        size = max(req.rule.crew_size, patrol.crew_size)
+        all_places = [*skills, *([None] * size)][:size]
+    else:
+        all_places = places.all_places(patrol)
+    open_places = places.open_from(all_places, [a[3] for a in holding])
+    if not open_places:
+        return None
+    built.existing[key] = patrol
+    lon, lat = points[patrol.zone_id]
+    return Need(key, patrol.zone_id, lon, lat, epoch(patrol.shift_start), epoch(patrol.shift_end),
+                req.rule.capability, req.category, tuple(open_places), tuple(a[2] for a in holding),
+                frozenset(a[0] for a in crew))
+
+
+def _crews(session: Session, patrol_ids: list[int]) -> dict[int, list[tuple[int, str, int, str | None]]]:
+    """(volunteer id, status, organisation id, place skill) of everyone ever on these patrols."""
     if not patrol_ids:
         return {}
     rows = session.execute(select(Assignment.patrol_id, Assignment.volunteer_id, Assignment.status,
-                                  Volunteer.organisation_id).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+                                  Volunteer.organisation_id, Assignment.slot_skill)
+                           .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
                            .where(Assignment.patrol_id.in_(patrol_ids)).order_by(Assignment.id))
-    out: dict[int, list[tuple[int, str, int]]] = {}
-    for patrol_id, volunteer_id, status, org_id in rows:
-        out.setdefault(patrol_id, []).append((volunteer_id, status, org_id))
+    out: dict[int, list[tuple[int, str, int, str | None]]] = {}
+    for patrol_id, volunteer_id, status, org_id, skill in rows:
+        out.setdefault(patrol_id, []).append((volunteer_id, status, org_id, skill))
     return out
 
 
@@ -206,54 +283,41 @@ def _orgs(session: Session, allowed: set[int] | None) -> list[Org]:
     return out
 
 
-def _candidates(session: Session, org_ids: set[int], day: date, settings: Settings, built: Built
-                ) -> list[Candidate]:
-    """Volunteers of these organisations (not marked unavailable) as the optimiser sees them."""
+def _candidates(session: Session, org_ids: set[int], day: date, settings: Settings, built: Built,
+                now: datetime | None = None) -> list[Candidate]:
+    """Volunteers of these organisations (not marked unavailable) as the optimiser sees them.
+
+    Their commitments are what the assignment check counts (patrols/eligibility.py): proposals and acceptances
+    of shifts not yet ended, and patrols actually worked, with their real times.
+    """
     if not org_ids:
         return []
+    now = now or utcnow()
     lo, hi = day_bounds(day)
     people = list(session.scalars(select(Volunteer).where(Volunteer.organisation_id.in_(org_ids),
                                                           Volunteer.status != "unavailable").order_by(Volunteer.id)))
     ids = [v.id for v in people]
     built.names = {v.id: v.full_name for v in people}
-    skills = _skills(session, ids)
-    windows = _by_volunteer(session.execute(select(Availability.volunteer_id, Availability.starts_at,
-                                                   Availability.ends_at).where(
-        Availability.ends_at > lo - timedelta(days=1), Availability.starts_at < hi + timedelta(days=1))))
-    commitments = _shifts(session, ACTIVE, lo - timedelta(days=2), hi + timedelta(days=2))
-    recent = _shifts(session, WORKED, lo - timedelta(days=settings.planning_fairness_days), lo)
+    skills = eligibility.skills_of(session, ids)
+    windows = eligibility.windows_of(session, ids, lo, hi)
+    commitments = eligibility.commitments(session, ids, lo - timedelta(days=1), hi + timedelta(days=1), now)
+    recent = _worked(session, ids, lo - timedelta(days=settings.planning_fairness_days), lo)
     return [Candidate(v.id, v.organisation_id, v.home_base.x if v.home_base is not None else None,
                       v.home_base.y if v.home_base is not None else None, skills.get(v.id, {}),
-                      tuple(windows.get(v.id, ())), tuple(commitments.get(v.id, ())),
-                      sum(e - s for s, e in recent.get(v.id, ())) / 3600) for v in people]
+                      tuple(windows.get(v.id, ())), tuple(sorted(commitments.get(v.id, ()))),
+                      recent.get(v.id, 0.0) / 3600) for v in people]
 
 
-def _skills(session: Session, ids: list[int]) -> dict[int, dict[str, int | None]]:
-    """skill → end of validity (the local midnight after ``valid_until``), per volunteer."""
-    out: dict[int, dict[str, int | None]] = {}
-    for volunteer_id, skill, valid_until in session.execute(select(
-            VolunteerSkill.volunteer_id, VolunteerSkill.skill, VolunteerSkill.valid_until)):
-        if valid_until is None:
-            out.setdefault(volunteer_id, {})[skill] = None
-        else:
-            out.setdefault(volunteer_id, {})[skill] = epoch(day_bounds(valid_until)[1])
+def _worked(session: Session, ids: list[int], lo: datetime, hi: datetime) -> dict[int, float]:
+    """Seconds of patrols accepted or worked in [lo, hi), per volunteer (the fairness look-back)."""
+    out: dict[int, float] = {}
+    for volunteer_id, start, end in session.execute(
+            select(Assignment.volunteer_id, Patrol.shift_start, Patrol.shift_end)
+            .join(Patrol, Patrol.id == Assignment.patrol_id)
+            .where(Assignment.volunteer_id.in_(ids or [-1]), Assignment.status.in_(WORKED),
+                   Patrol.status != "cancelled", Patrol.shift_end > lo, Patrol.shift_start < hi)):
+        out[volunteer_id] = out.get(volunteer_id, 0.0) + (end - start).total_seconds()
     return out
-
-
-def _by_volunteer(rows) -> dict[int, list[tuple[int, int]]]:
-    out: dict[int, list[tuple[int, int]]] = {}
-    for volunteer_id, start, end in rows:
-        out.setdefault(volunteer_id, []).append((epoch(start), epoch(end)))
-    return out
-
-
-def _shifts(session: Session, statuses: tuple[str, ...], lo: datetime, hi: datetime) -> dict[int, list]:
-    """Shifts of patrols (not cancelled) overlapping [lo, hi) that volunteers hold in these statuses."""
-    return _by_volunteer(session.execute(
-        select(Assignment.volunteer_id, Patrol.shift_start, Patrol.shift_end)
-        .join(Patrol, Patrol.id == Assignment.patrol_id)
-        .where(Assignment.status.in_(statuses), Patrol.status != "cancelled", Patrol.shift_end > lo,
-               Patrol.shift_start < hi)))
 
 
 def fingerprint(instance: Instance) -> str:

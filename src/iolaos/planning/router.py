@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from iolaos.auth.deps import PrincipalDep, SessionDep
 from iolaos.errors import error_responses
+from iolaos.patrols import service as patrols
 from iolaos.planning import policy, reports, service, workflow
 from iolaos.planning.schemas import (
     CoverageRow,
@@ -46,7 +47,8 @@ def set_policy(session: SessionDep, principal: PrincipalDep, body: PolicyIn) -> 
 def preview(request: Request, session: SessionDep, principal: PrincipalDep,
             day: Annotated[date, Query(alias="date")], region: RegionCode = None) -> PlanOut:
     """Required patrols from the day's risk map and policy, with the best crews and reasons; nothing is written."""
-    return service.preview(session, request.app.state.settings, principal=principal, day=day, region_code=region)
+    return service.preview(session, request.app.state.settings, principal=principal, day=day, region_code=region,
+                           now=request.app.state.clock())
 
 
 @router.post("/plans", response_model=PlanOut, status_code=201, summary="Commit the plan of a day",
@@ -54,7 +56,7 @@ def preview(request: Request, session: SessionDep, principal: PrincipalDep,
 def commit(request: Request, session: SessionDep, principal: PrincipalDep, body: PlanIn) -> PlanOut:
     """Write the patrols and send the proposals to the organisations' leaders; open places say why."""
     return service.commit(session, request.app.state.settings, principal=principal, day=body.date,
-                          region_code=body.region_code, expected=body.fingerprint)
+                          region_code=body.region_code, expected=body.fingerprint, now=request.app.state.clock())
 
 
 @router.get("/patrols", response_model=list[PatrolOut], summary="Patrols you may see", responses=READ)
@@ -79,15 +81,16 @@ def get_patrol(session: SessionDep, principal: PrincipalDep, patrol_id: Id) -> P
 def override(request: Request, session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: OverrideIn
              ) -> PatrolOut:
     """Dispatchers: assign directly (accepted at once) with a reason; the hard constraints still apply."""
-    patrol = workflow.override(session, request.app.state.settings, principal=principal, patrol_id=patrol_id,
-                               volunteer_id=body.volunteer_id, reason=body.reason)
+    patrol = patrols.assign(session, request.app.state.settings, principal=principal, patrol_id=patrol_id,
+                            volunteer_id=body.volunteer_id, reason=body.reason, overrides=tuple(body.override),
+                            now=request.app.state.clock())
     return workflow.to_out(session, principal, [patrol])[0]
 
 
 @router.post("/patrols/{patrol_id}/cancel", response_model=PatrolOut, summary="Cancel a patrol", responses=WRITE)
 def cancel(session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: DecisionIn) -> PatrolOut:
     """Cancel a planned or staffed patrol and its crew's assignments, with a reason."""
-    patrol = workflow.cancel(session, principal=principal, patrol_id=patrol_id, reason=body.reason)
+    patrol = patrols.cancel(session, principal=principal, patrol_id=patrol_id, reason=body.reason)
     return workflow.to_out(session, principal, [patrol])[0]
 
 
@@ -95,23 +98,28 @@ def cancel(session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: De
              responses=WRITE)
 def accept(request: Request, session: SessionDep, principal: PrincipalDep, assignment_id: Id) -> PatrolOut:
     """Leaders: accept a proposal for one of your volunteers (the hard constraints are checked again)."""
-    patrol = workflow.accept(session, request.app.state.settings, principal=principal, assignment_id=assignment_id)
+    patrol = patrols.accept(session, request.app.state.settings, principal=principal, assignment_id=assignment_id,
+                            now=request.app.state.clock())
     return workflow.to_out(session, principal, [patrol])[0]
 
 
 @router.post("/assignments/{assignment_id}/decline", response_model=PatrolOut, summary="Decline a proposal",
              responses=WRITE)
-def decline(session: SessionDep, principal: PrincipalDep, assignment_id: Id, body: DecisionIn) -> PatrolOut:
+def decline(request: Request, session: SessionDep, principal: PrincipalDep, assignment_id: Id, body: DecisionIn
+            ) -> PatrolOut:
     """Leaders: decline (or withdraw) one of your volunteers, with a reason."""
-    patrol = workflow.decline(session, principal=principal, assignment_id=assignment_id, reason=body.reason)
+    patrol = patrols.decline(session, request.app.state.settings, principal=principal, assignment_id=assignment_id,
+                             reason=body.reason, now=request.app.state.clock())
     return workflow.to_out(session, principal, [patrol])[0]
 
 
 @router.post("/assignments/{assignment_id}/remove", response_model=PatrolOut, summary="Take a volunteer off",
              responses=WRITE)
-def remove(session: SessionDep, principal: PrincipalDep, assignment_id: Id, body: DecisionIn) -> PatrolOut:
+def remove(request: Request, session: SessionDep, principal: PrincipalDep, assignment_id: Id, body: DecisionIn
+           ) -> PatrolOut:
     """Dispatchers: take a volunteer off a patrol, with a reason."""
-    patrol = workflow.remove(session, principal=principal, assignment_id=assignment_id, reason=body.reason)
+    patrol = patrols.remove(session, request.app.state.settings, principal=principal, assignment_id=assignment_id,
+                            reason=body.reason, now=request.app.state.clock())
     return workflow.to_out(session, principal, [patrol])[0]
 
 

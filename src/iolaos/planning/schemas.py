@@ -121,6 +121,17 @@ class ObjectiveOut(BaseModel):
     secondary: float
 
 
+class PlanChangeOut(BaseModel):
+    """What a (re-)plan does to a patrol already planned, and why."""
+
+    kind: Literal["upgrade", "recategorise", "cancel", "keep_surplus"]
+    patrol_id: int
+    zone_code: str
+    shift_start: datetime
+    risk_category: int | None
+    reason: str
+
+
 class PlanOut(BaseModel):
     """A plan: previewed (nothing written) or committed."""
 
@@ -131,6 +142,8 @@ class PlanOut(BaseModel):
     fingerprint: str
     objective: ObjectiveOut
     patrols: list[PatrolOut]
+    changes: list[PlanChangeOut] = Field(default_factory=list, description="upgrades, new categories and surplus "
+                                         "patrols: unstaffed ones are cancelled, staffed ones kept")
     seconds: float
 
 
@@ -149,6 +162,9 @@ class OverrideIn(BaseModel):
 
     volunteer_id: int = Field(ge=1, le=2**31 - 1)
     reason: Reason
+    override: list[Literal["availability", "distance", "area"]] = Field(
+        default_factory=list, max_length=3, description="rules the dispatcher overrides, named in the journal with "
+                                                        "the reason (docs/patrols.md); skills and rest never")
 
 
 class CoverageRow(BaseModel):

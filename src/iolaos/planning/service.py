@@ -13,12 +13,15 @@ from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
 from iolaos.errors import Conflict, NotFound
 from iolaos.journal import service as journal
+from iolaos.kit.time import utcnow
+from iolaos.patrols import service as patrols_service
+from iolaos.patrols.access import patrol_topics
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import instance as builder
 from iolaos.planning import optimiser
 from iolaos.planning.core import Placement, Result
 from iolaos.planning.models import PlanRun, UnfilledSlot
-from iolaos.planning.schemas import CrewOut, ObjectiveOut, OpenPlaceOut, PatrolOut, PlanOut
+from iolaos.planning.schemas import CrewOut, ObjectiveOut, OpenPlaceOut, PatrolOut, PlanChangeOut, PlanOut
 from iolaos.responsibility import service as responsibility
 from iolaos.responsibility import subjects
 from iolaos.risk import service as risk
@@ -39,41 +42,48 @@ def _area(session: Session, principal: Principal, region_code: str | None) -> tu
     return (within if allowed is None else within & allowed), region_id
 
 
-def _solve(session: Session, settings: Settings, principal: Principal, day: date, region_code: str | None
-           ) -> tuple[builder.Built, Result, int | None]:
+def _solve(session: Session, settings: Settings, principal: Principal, day: date, region_code: str | None,
+           now: datetime) -> tuple[builder.Built, Result, int | None]:
     zones, region_id = _area(session, principal, region_code)
     volunteer_orgs = organisation_ids(session, principal, "volunteer.read")
-    built = builder.build(session, settings, day, zones, volunteer_orgs)
+    built = builder.build(session, settings, day, zones, volunteer_orgs, now)
     return built, optimiser.assign(built.instance), region_id
 
 
-def preview(session: Session, settings: Settings, *, principal: Principal, day: date, region_code: str | None
-            ) -> PlanOut:
+def preview(session: Session, settings: Settings, *, principal: Principal, day: date, region_code: str | None,
+            now: datetime | None = None) -> PlanOut:
     """The plan the engine would commit now; nothing is written."""
     principal.scope("plan.write")
     started = perf_counter()
-    built, result, _ = _solve(session, settings, principal, day, region_code)
-    return _plan_out(session, built, result, day, region_code, None, perf_counter() - started)
+    built, result, _ = _solve(session, settings, principal, day, region_code, now or utcnow())
+    return _plan_out(session, built, result, day, region_code, None, perf_counter() - started,
+                     changes=_changes(session, built))
 
 
 def commit(session: Session, settings: Settings, *, principal: Principal, day: date, region_code: str | None,
-           expected: str | None) -> PlanOut:
-    """Write the plan: new patrols, proposals to organisation leaders, open places with reasons; journalled."""
+           expected: str | None, now: datetime | None = None) -> PlanOut:
+    """Write the plan: new patrols, upgrades and surplus cancellations, proposals to organisation leaders, open
+    places with reasons; journalled."""
     principal.scope("plan.write")
     started = perf_counter()
-    built, result, region_id = _solve(session, settings, principal, day, region_code)
+    now = now or utcnow()
+    patrols_service.expire_ended(session, now=now)
+    built, result, region_id = _solve(session, settings, principal, day, region_code, now)
     if expected is not None and expected != built.fingerprint:
         raise Conflict({"message": "the inputs changed since the preview; preview again",
                         "fingerprint": built.fingerprint}, code="plan_changed")
-    if not built.instance.needs:
+    changes = _changes(session, built)
+    if not built.instance.needs and not changes:
         raise Conflict("nothing to plan: no zone in your area needs patrols on that day", code="nothing_to_plan")
     run = _new_run(session, principal, day, region_id, region_code, built, result)
+    _apply_changes(session, principal, built, run.plan_key)
     patrols = _write_patrols(session, principal, built, result, run)
     _write_gaps(session, run, patrols, result)
     journal.record(session, actor=principal.actor, action="plan.commit", subject_type="plan", subject_id=run.id,
                    data={"plan_key": run.plan_key, **json.loads(run.summary)},
                    topics=_region_topics(session, patrols.values()))
-    return _plan_out(session, built, result, day, region_code, run.plan_key, perf_counter() - started, patrols)
+    return _plan_out(session, built, result, day, region_code, run.plan_key, perf_counter() - started, patrols,
+                     changes=changes)
 
 
 def _new_run(session: Session, principal: Principal, day: date, region_id: int | None, region_code: str | None,
@@ -102,10 +112,9 @@ def _write_patrols(session: Session, principal: Principal, built: builder.Built,
     for need in built.instance.needs:
         patrol, created = _patrol_for(session, principal, built, need.key, result.executing_org.get(need.key), run)
         crew = by_need.get(need.key, [])
-        session.add_all([Assignment(patrol_id=patrol.id, volunteer_id=p.volunteer_id, status="proposed",
-                                    proposed_by="engine", reasons=json.dumps(list(p.reasons), ensure_ascii=False))
-                         for p in crew])
-        session.flush()
+        for p in crew:
+            patrols_service.propose(session, actor=principal.actor, patrol=patrol, volunteer_id=p.volunteer_id,
+                                    slot_skill=need.slots[p.slot], reasons=list(p.reasons))
         topics = patrol_topics(session, patrol, {orgs_of[p.volunteer_id] for p in crew},
                                {p.volunteer_id for p in crew})
         journal.record(session, actor=principal.actor, action="patrol.plan" if created else "patrol.restaff",
@@ -125,36 +134,59 @@ def _patrol_for(session: Session, principal: Principal, built: builder.Built, ke
                 run: PlanRun) -> tuple[Patrol, bool]:
     if key in built.existing:
         patrol = built.existing[key]
-        if patrol.organisation_id is None and org_id is not None:
-            patrol.organisation_id = org_id
+        patrols_service.set_executing(session, patrol, org_id)
         return patrol, False
     req = built.requirements[key]
-    patrol = Patrol(zone_id=req.zone_id, organisation_id=org_id, shift_start=req.start, shift_end=req.end,
-                    crew_size=req.rule.crew_size, required_skills=",".join(req.rule.required_skills),
-                    capability=req.rule.capability, risk_category=req.category, status="planned",
-                    plan_key=run.plan_key, created_by_user_id=principal.user_id)
-    session.add(patrol)
-    session.flush()
+    patrol = patrols_service.create_planned(
+        session, principal=principal, zone_id=req.zone_id, organisation_id=org_id, shift_start=req.start,
+        shift_end=req.end, crew_size=req.rule.crew_size, required_skills=list(req.rule.required_skills),
+        capability=req.rule.capability, risk_category=req.category, plan_key=run.plan_key)
     return patrol, True
+
+
+def _changes(session: Session, built: builder.Built) -> list[PlanChangeOut]:
+    """What the plan does to patrols already planned: upgrades, new categories, surplus."""
+    tree = risk.zone_tree(session)
+    out = []
+
+    def change(kind: str, patrol: Patrol, category: int | None, reason: str) -> PlanChangeOut:
+        return PlanChangeOut(kind=kind, patrol_id=patrol.id, zone_code=tree.by_id[patrol.zone_id].code,
+                             shift_start=patrol.shift_start, risk_category=category, reason=reason)
+
+    for key, req in built.upgrades.items():
+        patrol = built.existing.get(key) or session.get(Patrol, int(key.split(":")[1]))
+        out.append(change("upgrade", patrol, req.category,
+                          f"risk category {patrol.risk_category} → {req.category}: a {req.rule.capability} patrol "
+                          f"of {req.rule.crew_size} is needed"))
+    for patrol_id, category in built.recategorise.items():
+        patrol = session.get(Patrol, patrol_id)
+        out.append(change("recategorise", patrol, category,
+                          f"risk category {patrol.risk_category} → {category}; the patrol already fits"))
+    for patrol, staffed, reason in built.surplus:
+        out.append(change("keep_surplus" if staffed else "cancel", patrol, patrol.risk_category, reason))
+    return out
+
+
+def _apply_changes(session: Session, principal: Principal, built: builder.Built, plan_key: str) -> None:
+    for key, req in built.upgrades.items():
+        patrol = session.get(Patrol, int(key.split(":")[1]))
+        patrols_service.upgrade(session, principal=principal, patrol=patrol, crew_size=req.rule.crew_size,
+                                required_skills=list(req.rule.required_skills), capability=req.rule.capability,
+                                risk_category=req.category, plan_key=plan_key,
+                                reason=f"risk category {patrol.risk_category} → {req.category}")
+    for patrol_id, category in built.recategorise.items():
+        patrols_service.set_category(session, principal=principal, patrol=session.get(Patrol, patrol_id),
+                                     category=category, plan_key=plan_key)
+    for patrol, staffed, reason in built.surplus:
+        if not staffed:
+            patrols_service.replan_cancel(session, principal=principal, patrol=patrol, reason=reason,
+                                          plan_key=plan_key)
 
 
 def _write_gaps(session: Session, run: PlanRun, patrols: dict[str, Patrol], result: Result) -> None:
     session.add_all([UnfilledSlot(plan_run_id=run.id, patrol_id=patrols[g.need_key].id, skill=g.skill,
                                   reason=g.reason[:500]) for g in result.gaps])
     session.flush()
-
-
-def patrol_topics(session: Session, patrol: Patrol, orgs: set[int] = frozenset(), volunteers: set[int] = frozenset()
-                  ) -> list[str]:
-    """Live topics of a patrol: itself, its zone and region, organisations and volunteers involved."""
-    tree = risk.zone_tree(session)
-    topics = {f"patrol:{patrol.id}", f"zone:{tree.by_id[patrol.zone_id].code}"}
-    region = tree.region_of(patrol.zone_id)
-    if region is not None:
-        topics.add(f"region:{region.code}")
-    org_ids = set(orgs) | ({patrol.organisation_id} if patrol.organisation_id else set())
-    topics |= {f"org:{o}" for o in org_ids} | {f"volunteer:{v}" for v in volunteers}
-    return sorted(topics)
 
 
 def _region_topics(session: Session, patrols) -> list[str]:
@@ -170,7 +202,8 @@ def _ref(session: Session, patrol: Patrol) -> subjects.SubjectRef:
 
 
 def _plan_out(session: Session, built: builder.Built, result: Result, day: date, region_code: str | None,
-              plan_key: str | None, seconds: float, patrols: dict[str, Patrol] | None = None) -> PlanOut:
+              plan_key: str | None, seconds: float, patrols: dict[str, Patrol] | None = None, *,
+              changes: list[PlanChangeOut] | None = None) -> PlanOut:
     tree = risk.zone_tree(session)
     by_need: dict[str, list[Placement]] = {}
     for p in result.placements:
@@ -197,7 +230,7 @@ def _plan_out(session: Session, built: builder.Built, result: Result, day: date,
             plan_key=patrol.plan_key if patrol else None, crew=crew, open_places=gaps.get(need.key, [])))
     o = result.objective
     return PlanOut(date=day, region_code=region_code, committed=plan_key is not None, plan_key=plan_key,
-                   fingerprint=built.fingerprint, seconds=round(seconds, 3), patrols=out,
+                   fingerprint=built.fingerprint, seconds=round(seconds, 3), patrols=out, changes=changes or [],
                    objective=ObjectiveOut(coverage=o.coverage, filled=o.filled, places=o.places,
                                           travel_km=round(o.travel_km, 3), fairness=round(o.fairness, 3),
                                           cohesion=round(o.cohesion, 3), secondary=round(o.secondary, 3)))

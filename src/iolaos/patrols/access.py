@@ -1,0 +1,97 @@
+"""Who may see a patrol, and who may operate it: decided by the crew as it is now."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from iolaos.auth.permissions import Scope
+from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.errors import NotFound
+from iolaos.patrols.machine import CREW_NOW
+from iolaos.patrols.models import Assignment, Patrol
+from iolaos.risk import service as risk
+from iolaos.volunteers.models import Volunteer
+
+
+def visible_clause(session: Session, principal: Principal) -> Any:
+    """SQL condition for the patrols the caller may see; None: all of them."""
+    scope = principal.scope("patrol.read")
+    crew_of = select(Assignment.patrol_id).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+    if scope is Scope.SELF:
+        return Patrol.id.in_(crew_of.where(Volunteer.user_id == principal.user_id))
+    orgs = organisation_ids(session, principal, "patrol.read")
+    zones = risk.zones_in_scope(session, principal, "patrol.read") if scope is not Scope.OWN else set()
+    if orgs is None or (scope is not Scope.OWN and zones is None):
+        return None
+    return or_(Patrol.zone_id.in_(zones or {-1}), Patrol.organisation_id.in_(orgs or {-1}),
+               Patrol.id.in_(crew_of.where(Volunteer.organisation_id.in_(orgs or {-1}))))
+
+
+def get_visible(session: Session, principal: Principal, patrol_id: int) -> Patrol:
+    """One patrol the caller may see; 404 otherwise."""
+    query = select(Patrol).where(Patrol.id == patrol_id)
+    clause = visible_clause(session, principal)
+    patrol = session.scalars(query.where(clause) if clause is not None else query).first()
+    if patrol is None:
+        raise NotFound("no such patrol")
+    return patrol
+
+
+def crew_now(session: Session, patrol_id: int) -> list[tuple[Assignment, Volunteer]]:
+    """Accepted and checked-in crew (a proposal or a declined volunteer is not the crew)."""
+    return list(session.execute(select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+                                .where(Assignment.patrol_id == patrol_id, Assignment.status.in_(CREW_NOW))
+                                .order_by(Assignment.id)).all())
+
+
+def executing_organisation(session: Session, patrol: Patrol) -> int | None:
+    """The patrol's executing organisation; for one committed empty, the crew's main organisation now."""
+    if patrol.organisation_id is not None:
+        return patrol.organisation_id
+    counts: dict[int, int] = {}
+    for _, volunteer in crew_now(session, patrol.id):
+        counts[volunteer.organisation_id] = counts.get(volunteer.organisation_id, 0) + 1
+    return min(counts, key=lambda o: (-counts[o], o)) if counts else None
+
+
+def in_zone_scope(session: Session, principal: Principal, action: str, patrol: Patrol) -> None:
+    """404 when the patrol's zone is outside the caller's ``action`` scope."""
+    zones = risk.zones_in_scope(session, principal, action)
+    if zones is not None and patrol.zone_id not in zones:
+        raise NotFound("no such patrol")
+
+
+def operable(session: Session, principal: Principal, patrol_id: int, *, crew_member_orgs: set[int] | None = None
+             ) -> Patrol:
+    """A patrol the caller may operate (403 without patrol.operate, 404 outside its scope).
+
+    A leader operates a patrol of their own organisation (the executing one, decided by the crew as it is now);
+    for check-in and check-out (``crew_member_orgs`` given) also their own volunteers on another's patrol. A
+    dispatcher operates patrols in zones their scope covers.
+    """
+    scope = principal.scope("patrol.operate")
+    patrol = get_visible(session, principal, patrol_id)
+    if scope is Scope.OWN:
+        mine = organisation_ids(session, principal, "patrol.operate") or set()
+        allowed = {executing_organisation(session, patrol)} | (crew_member_orgs or set())
+        if not mine & {o for o in allowed if o is not None}:
+            raise NotFound("no such patrol")
+    elif scope is not Scope.ALL:
+        in_zone_scope(session, principal, "patrol.operate", patrol)
+    return patrol
+
+
+def patrol_topics(session: Session, patrol: Patrol, orgs: set[int] = frozenset(), volunteers: set[int] = frozenset()
+                  ) -> list[str]:
+    """Live topics of a patrol: itself, its zone and region, organisations and volunteers involved."""
+    tree = risk.zone_tree(session)
+    topics = {f"patrol:{patrol.id}", f"zone:{tree.by_id[patrol.zone_id].code}"}
+    region = tree.region_of(patrol.zone_id)
+    if region is not None:
+        topics.add(f"region:{region.code}")
+    org_ids = set(orgs) | ({patrol.organisation_id} if patrol.organisation_id else set())
+    topics |= {f"org:{o}" for o in org_ids} | {f"volunteer:{v}" for v in volunteers}
+    return sorted(topics)
