@@ -345,15 +345,16 @@ def _field_patrol(client: TestClient, bearer, world: World, team: str, state: st
     Made in the database like the field tests' fixture (accepted crew: the team's member account and one
     more volunteer), then checked in and started over the API by the team's leader.
     """
-    made = world.objects.setdefault("_field_patrols", {})
-    if (team, state) in made:  # one crew cannot be on two patrols at once (the rest rule): reuse it
-        return made[(team, state)]
     org = world.org_of(f"leader.{team}")
     member = next(v for v, u in world.volunteer_users.items() if u == world.accounts[f"volunteer.{team}"].id)
-    others = [v for v in world.volunteers.get(org.id, []) if v not in world.volunteer_users]
-    first = {"accepted": 1, "checked_in": 3}.get(state, 5)
-    crew, now = ([member, others[0]] if state == "active" else others[first:first + 2]), utcnow()
+    other = next(v for v in world.volunteers.get(org.id, []) if v not in world.volunteer_users)
+    crew, now = [member, other], utcnow()
     with session_scope(client.app.state.engine) as session:
+        # One crew cannot be on two patrols at once (the rest rule): earlier fixture patrols of this crew are
+        # moved days back, as if worked then, so each fresh patrol starts from a rested crew.
+        for earlier in session.scalars(select(Assignment).where(Assignment.volunteer_id.in_(crew))):
+            earlier.status, earlier.checked_in_at = "checked_out", now - timedelta(days=3)
+            earlier.checked_out_at = now - timedelta(days=3, hours=-1)
         zone = session.scalar(select(Zone.id).where(Zone.code == FIELD_HOMES[team]))
         patrol = Patrol(zone_id=zone, organisation_id=org.id, shift_start=now - timedelta(hours=1),
                         shift_end=now + timedelta(hours=6), crew_size=2, risk_category=4, status="planned")
@@ -363,15 +364,16 @@ def _field_patrol(client: TestClient, bearer, world: World, team: str, state: st
         patrol_id = int(patrol.id)
     base, leader = f"/api/v1/patrols/{patrol_id}", bearer(f"leader.{team}")
     if state in ("checked_in", "active"):
-        assert client.post(f"{base}/check-in", json={"volunteer_ids": crew}, headers=leader).status_code == 200
+        checked = client.post(f"{base}/check-in", json={"volunteer_ids": crew}, headers=leader)
+        assert checked.status_code == 200, checked.text
     if state == "active":
-        assert client.post(f"{base}/start", headers=leader).status_code == 200
+        started = client.post(f"{base}/start", headers=leader)
+        assert started.status_code == 200, started.text
     involved = {o.id for o in world.orgs.values() if o.region_id == org.region_id} | {org.id}
     world.objects.setdefault("patrol", {})[patrol_id] = involved
     world.objects.setdefault("patrol_crew", {})[patrol_id] = set(crew)
     if state == "active":
         world.objects.setdefault("active_patrol", {})[patrol_id] = involved
-    made[(team, state)] = patrol_id
     return patrol_id
 
 
