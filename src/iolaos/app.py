@@ -20,7 +20,7 @@ from iolaos.admission import AdmissionMiddleware
 from iolaos.auth.router import router as auth_router
 from iolaos.cap.router import router as cap_router
 from iolaos.config import Settings, get_settings
-from iolaos.db import make_engine
+from iolaos.db import make_engine, make_read_engine
 from iolaos.documents.router import router as documents_router
 from iolaos.errors import NotFound, install_error_handlers
 from iolaos.exports.router import router as exports_router
@@ -54,6 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.settings = settings
         sys.setswitchinterval(settings.gil_switch_interval)
         app.state.engine = make_engine(settings)
+        app.state.read_engine = make_read_engine(settings, app.state.engine)  # GET/HEAD requests (deps.py)
         app.state.hub = Hub(settings, app.state.engine)
         await app.state.hub.start()
         sweeper = asyncio.create_task(run_sweeps(app.state.engine, settings)) if settings.field_sweep_seconds else None
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if sweeper is not None:
                 sweeper.cancel()
             await app.state.hub.stop()
+            app.state.read_engine.dispose()  # where it shares the writer's pool, that pool is disposed twice: harmless
             app.state.engine.dispose()
 
     app = FastAPI(
