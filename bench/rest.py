@@ -66,10 +66,10 @@ class Target:
 # --------------------------------------------------------------------------------------------------- preparing
 def prepare(database_url: str, patrols: int, positions: int) -> str:
     """Greece, the demo actors, ``patrols`` active patrols with ``positions`` positions each; the console token."""
+    from ingest import prepare as prepare_patrols
     from shapely.geometry import Point
     from sqlalchemy import insert
 
-    from ingest import prepare as prepare_patrols
     from iolaos.config import Settings
     from iolaos.db import make_engine, session_scope
     from iolaos.field.models import PositionReport
@@ -168,7 +168,6 @@ def targets(incident_id: int) -> tuple[list[Target], list[Target]]:
 def bench_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
     """Prepare a database on ``name``, start both servers, measure, tear down."""
     import httpx
-
     from ingest import create_database, drop_database
 
     folder = Path(tempfile.mkdtemp(prefix="iolaos-rest-"))
