@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from iolaos import __version__
 from iolaos.admission import AdmissionMiddleware
@@ -78,6 +79,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside the idempotency middleware, which uses the database itself.
     app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests or settings.db_pool_size,
                        wait_seconds=settings.request_queue_timeout)
+    # Large answers (zone boundaries, long lists, exports) compressed when the client accepts gzip; small ones are
+    # not worth the CPU. Outside the idempotency middleware, which stores (and replays) the plain body.
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_size, compresslevel=5)
     if settings.metrics_enabled:
         from iolaos.metrics import install_metrics
 

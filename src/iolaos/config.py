@@ -66,6 +66,8 @@ class Settings(BaseSettings):
         description="seconds a thread may hold Python's GIL before another may run (sys.setswitchinterval): the "
                     "event loop sends live events while request threads wait on the database, and the "
                     "interpreter's 5 ms default makes each of their round trips wait that long for the loop")
+    gzip_minimum_size: int = Field(default=8192, ge=0, description="responses at least this large (bytes) are "
+                                   "gzip-compressed for clients that accept it")
     # --- live updates over /ws (src/iolaos/realtime, docs/realtime.md) ---
     fanout: Literal["memory", "redis", "postgres"] | None = Field(
         default=None, description="wake-up backend between processes; default: redis when broker_url is set, "
