@@ -31,6 +31,7 @@ class Console:
     topics: list[str]
     live_seq: int | None = None
     seqs: list[int] = field(default_factory=list)
+    coalesced: list[int] = field(default_factory=list)  # seqs a received position replaced (never sent)
     delivery: list[tuple[float, float]] = field(default_factory=list)  # (wall-clock arrival, seconds late)
     reconnects: int = 0
 
@@ -56,31 +57,33 @@ async def _follow(console: Console, ws_url: str, stop: asyncio.Event, connected:
         try:
             async with websockets.connect(ws_url, open_timeout=30, ping_interval=None, compression=None,
                                           max_size=2**22) as ws:
-                await ws.send(json.dumps({"type": "auth", "token": console.token}))
+                await ws.send(json.dumps({"type": "auth", "token": console.token, "frames": "batch"}))
                 request: dict[str, Any] = {"type": "subscribe", "topics": console.topics}
                 if last is not None:
                     request["after"] = last
                 await ws.send(json.dumps(request))
-                async for raw in ws:
-                    message = json.loads(raw)
-                    kind = message.get("type")
-                    if kind == "event":
-                        console.seqs.append(message["seq"])
-                        payload = message.get("payload") or {}
-                        stamp = payload.get("at") if message.get("kind") == "position" else message.get("at")
-                        console.delivery.append((time.time(), _seconds_since(stamp or message["at"])))
-                        last = message["seq"]
-                    elif kind == "live":
-                        if console.live_seq is None:
-                            console.live_seq = message["seq"]
-                        last = max(last or 0, message["seq"])
-                        connected.set()
-                    elif kind == "subscribed" and message.get("denied"):
-                        errors.append(f"topics denied: {message['denied']}")
-                    elif kind == "reset":
-                        errors.append(f"reset: {message.get('reason')}")
-                    if stop.is_set():
-                        return
+                async for frame in ws:
+                    for raw in str(frame).split("\n"):  # several messages per frame under load
+                        message = json.loads(raw)
+                        kind = message.get("type")
+                        if kind == "event":
+                            console.seqs.append(message["seq"])
+                            console.coalesced += message.get("coalesced", [])
+                            payload = message.get("payload") or {}
+                            stamp = payload.get("at") if message.get("kind") == "position" else message.get("at")
+                            console.delivery.append((time.time(), _seconds_since(stamp or message["at"])))
+                            last = message["seq"]
+                        elif kind == "live":
+                            if console.live_seq is None:
+                                console.live_seq = message["seq"]
+                            last = max(last or 0, message["seq"])
+                            connected.set()
+                        elif kind == "subscribed" and message.get("denied"):
+                            errors.append(f"topics denied: {message['denied']}")
+                        elif kind == "reset":
+                            errors.append(f"reset: {message.get('reason')}")
+                        if stop.is_set():
+                            return
         except (OSError, websockets.ConnectionClosed, TimeoutError) as exc:
             if stop.is_set():
                 return
@@ -147,7 +150,8 @@ async def run_consoles(base_url: str, specs: list[tuple[str, list[str]]], refres
             task.cancel()
         await asyncio.gather(*rest, *followers, return_exceptions=True)
     results.consoles = [{"topics": c.topics, "token": c.token, "live_seq": c.live_seq, "seqs": c.seqs,
-                         "delivery": c.delivery, "reconnects": c.reconnects} for c in consoles]
+                         "reconnects": c.reconnects,
+                         "coalesced": c.coalesced, "delivery": c.delivery} for c in consoles]
     return results
 
 

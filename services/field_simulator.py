@@ -282,17 +282,19 @@ class Simulator:
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError, websockets.ConnectionClosed, TimeoutError):
                 async with websockets.connect(url, open_timeout=10) as ws:
-                    await ws.send(json.dumps({"type": "auth", "token": team.token}))
+                    # Several messages per frame, one per line, when the server is busy (docs/realtime.md).
+                    await ws.send(json.dumps({"type": "auth", "token": team.token, "frames": "batch"}))
                     request: dict[str, Any] = {"type": "subscribe", "topics": [f"org:{team.organisation_id}"]}
                     if after is not None:
                         request["after"] = after
                     await ws.send(json.dumps(request))
-                    async for raw in ws:
-                        message = json.loads(raw)
-                        if message.get("type") == "event":
-                            self.stats.events += 1
-                        if message.get("seq") is not None and message.get("type") in ("event", "live", "ping"):
-                            after = message["seq"]
+                    async for frame in ws:
+                        for raw in str(frame).split("\n"):
+                            message = json.loads(raw)
+                            if message.get("type") == "event":
+                                self.stats.events += 1
+                            if message.get("seq") is not None and message.get("type") in ("event", "live", "ping"):
+                                after = message["seq"]
             await asyncio.sleep(1.0)
 
 

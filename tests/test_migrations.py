@@ -8,7 +8,8 @@ from alembic.migration import MigrationContext
 from iolaos.db import make_engine, metadata
 from iolaos.models import import_all_models
 
-SPATIAL_INDEXES = {"ix_zone_geom", "ix_volunteer_home_base", "ix_incident_point"}
+SPATIAL_INDEXES = {"ix_zone_geom", "ix_volunteer_home_base", "ix_incident_point", "ix_position_report_point",
+                   "ix_patrol_route"}
 
 
 def test_migrated_schema_matches_the_models(db):

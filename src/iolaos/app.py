@@ -15,13 +15,14 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
 
 from iolaos import __version__
 from iolaos.admission import AdmissionMiddleware
 from iolaos.auth.router import router as auth_router
 from iolaos.cap.router import router as cap_router
 from iolaos.config import Settings, get_settings
-from iolaos.db import make_engine
+from iolaos.db import make_engine, make_read_engine
 from iolaos.documents.router import router as documents_router
 from iolaos.errors import NotFound, install_error_handlers
 from iolaos.exports.router import router as exports_router
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         app.state.settings = settings
         sys.setswitchinterval(settings.gil_switch_interval)
         app.state.engine = make_engine(settings)
+        app.state.read_engine = make_read_engine(settings, app.state.engine)  # GET/HEAD requests (deps.py)
         app.state.hub = Hub(settings, app.state.engine)
         await app.state.hub.start()
         sweeper = asyncio.create_task(run_sweeps(app.state.engine, settings)) if settings.field_sweep_seconds else None
@@ -68,6 +70,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
             if sweeper is not None:
                 sweeper.cancel()
             await app.state.hub.stop()
+            app.state.read_engine.dispose()  # where it shares the writer's pool, that pool is disposed twice: harmless
             app.state.engine.dispose()
 
     app = FastAPI(
@@ -82,6 +85,9 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     # Outside the idempotency middleware, which uses the database itself.
     app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests or settings.db_pool_size,
                        wait_seconds=settings.request_queue_timeout)
+    # Large answers (zone boundaries, long lists, exports) compressed when the client accepts gzip; small ones are
+    # not worth the CPU. Outside the idempotency middleware, which stores (and replays) the plain body.
+    app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_size, compresslevel=5)
     if settings.metrics_enabled:
         from iolaos.metrics import install_metrics
 

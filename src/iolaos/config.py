@@ -66,6 +66,8 @@ class Settings(BaseSettings):
         description="seconds a thread may hold Python's GIL before another may run (sys.setswitchinterval): the "
                     "event loop sends live events while request threads wait on the database, and the "
                     "interpreter's 5 ms default makes each of their round trips wait that long for the loop")
+    gzip_minimum_size: int = Field(default=8192, ge=0, description="responses at least this large (bytes) are "
+                                   "gzip-compressed for clients that accept it")
     # --- live updates over /ws (src/iolaos/realtime, docs/realtime.md) ---
     fanout: Literal["memory", "redis", "postgres"] | None = Field(
         default=None, description="wake-up backend between processes; default: redis when broker_url is set, "
@@ -75,6 +77,9 @@ class Settings(BaseSettings):
     realtime_heartbeat_interval: float = Field(default=15.0, gt=0, description="seconds between ping messages")
     realtime_send_queue: int = Field(default=1000, ge=8, description="messages queued per connection before "
                                      "the client is closed as too slow (4008)")
+    realtime_coalesce_after: int = Field(default=64, ge=1, description="messages queued for one connection "
+                                         "after which a new position replaces the queued one of the same patrol "
+                                         "crew member (marked coalesced) instead of queueing behind it")
     realtime_stall_timeout: float = Field(default=5.0, gt=0, description="seconds one send may block before "
                                           "the client is closed as too slow (4008)")
     realtime_socket_send_buffer: int = Field(default=131_072, ge=0, description="kernel send buffer per "

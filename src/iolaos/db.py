@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, SQLModel, create_engine
 
 from iolaos.config import Settings
@@ -30,7 +29,7 @@ def make_engine(settings: Settings) -> Engine:
     """An engine for the configured URL, tuned for its backend."""
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(settings.database_url)
+        return _sqlite_engine(settings.database_url, pool_size=settings.db_pool_size)
     # Fail fast, recover by itself (tests/faults/test_postgres_restart.py): a short connect timeout and pool
     # wait turn an unreachable server into a quick 503 (errors.py); pre-ping replaces the connections a restart
     # killed, so requests succeed again as soon as the server is back, without restarting the service.
@@ -55,34 +54,57 @@ def make_engine(settings: Settings) -> Engine:
     )
 
 
-def _sqlite_engine(database_url: str) -> Engine:
-    """SQLite in WAL mode where every transaction takes the write lock up front.
+def _is_memory(database_url: str) -> bool:
+    return ":memory:" in database_url or "mode=memory" in database_url or database_url.rstrip("/") == "sqlite:"
 
-    ``BEGIN IMMEDIATE`` serialises writers at the start of the transaction instead of failing
-    when a reader later upgrades to a writer; with it the journal's hash chain has a single head.
+
+def _sqlite_engine(database_url: str, *, pool_size: int, read_only: bool = False) -> Engine:
+    """SQLite in WAL mode: writers take the write lock up front, readers read a snapshot and never lock.
+
+    The writing engine begins every transaction with ``BEGIN IMMEDIATE``: writers are serialised at the start
+    of the unit of work instead of failing when a reader later upgrades to a writer, and with it the journal's
+    hash chain has a single head. The read-only engine (``make_read_engine``) begins deferred, i.e. as a WAL
+    read snapshot that waits for nobody, and its connections are ``query_only``: a read request that tried to
+    write would fail at once, every time, rather than now and then with SQLITE_BUSY when a writer got in first.
+    Connections are pooled, so the PRAGMAs run once per connection, not once per request.
     """
-    in_memory = ":memory:" in database_url or database_url.rstrip("/") == "sqlite:"
-    engine = create_engine(
-        database_url,
-        connect_args={"check_same_thread": False, "timeout": 30},
-        poolclass=NullPool if not in_memory else None,
-    )
+    in_memory = _is_memory(database_url)
+    pooling: dict[str, Any] = {} if in_memory else {"pool_size": pool_size, "max_overflow": pool_size,
+                                                    "pool_timeout": 30}
+    engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30}, **pooling)
+    begin = "BEGIN" if read_only else "BEGIN IMMEDIATE"
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA journal_mode=WAL")  # before query_only; a no-op once the file is in WAL mode
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=30000")
+        if read_only:
+            cur.execute("PRAGMA query_only=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(begin)
 
     return engine
+
+
+def make_read_engine(settings: Settings, engine: Engine) -> Engine:
+    """The engine of read-only requests (GET, HEAD): same database, no write lock, writes refused.
+
+    SQLite (a file): a pool of its own whose transactions are deferred WAL snapshots, so reads never queue
+    behind writers or each other. PostgreSQL: the same pool, with transactions begun ``READ ONLY`` (psycopg
+    sends it with the BEGIN it sends anyway: no extra round trip). In-memory SQLite: the engine itself.
+    """
+    if engine.dialect.name == "sqlite":
+        if _is_memory(settings.database_url):
+            return engine
+        return _sqlite_engine(settings.database_url, pool_size=settings.db_pool_size, read_only=True)
+    return engine.execution_options(postgresql_readonly=True)
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

@@ -6,9 +6,12 @@ import random
 import threading
 import time
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
 
-from iolaos.db import session_scope
+from iolaos.db import make_read_engine, session_scope
 from iolaos.journal import service as journal
 from iolaos.journal.models import AuditRecord, Event
 from tests.journal.chain_tools import record_random
@@ -86,3 +89,43 @@ def test_concurrent_writers_leave_one_unbroken_chain(empty_engine, backend):
     audit_seqs = [e.audit_seq for e in events]
     assert audit_seqs == sorted(audit_seqs) and len(set(audit_seqs)) == len(audit_seqs)
     assert 0 < len(events) < total  # records without topics have no event
+
+
+def test_reads_take_no_lock_and_cannot_write_while_writers_stay_serialised(empty_engine, empty_db, backend):
+    """Read-only requests (db.make_read_engine) read a snapshot beside an open writer and refuse to write."""
+    reader = make_read_engine(empty_db, empty_engine)
+    holding, release = threading.Event(), threading.Event()
+    problems: list[BaseException] = []
+
+    def slow_writer() -> None:
+        """One write transaction that keeps the journal's write lock (and head row) until released."""
+        try:
+            with session_scope(empty_engine) as session:
+                record_random(session, random.Random(1))
+                holding.set()
+                assert release.wait(20)
+        except BaseException as exc:
+            problems.append(exc)
+            holding.set()
+
+    with session_scope(empty_engine) as session:
+        record_random(session, random.Random(0))
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    try:
+        assert holding.wait(20)
+        began = time.monotonic()
+        with Session(reader) as session:  # with BEGIN IMMEDIATE (the old reads) this waited for the writer
+            seen = journal.read_head(session)[0]
+        assert time.monotonic() - began < 2.0 and seen == 1, "a read waits for nobody and sees the committed head"
+        with pytest.raises(DBAPIError), Session(reader) as session:  # same on both backends: refused at once
+            record_random(session, random.Random(2))
+    finally:
+        release.set()
+        thread.join()
+    assert not problems, problems
+    with Session(reader) as session:
+        assert journal.read_head(session)[0] == 2  # the writer's record; the refused one left nothing
+        assert session.scalars(select(AuditRecord.seq).order_by(AuditRecord.seq)).all() == [1, 2]
+    if reader is not empty_engine:
+        reader.dispose()

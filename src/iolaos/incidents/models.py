@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy import Column, ForeignKey, Integer, PrimaryKeyConstraint
 from sqlmodel import Field, SQLModel
 
 from iolaos.kit.geotype import GeometryType
@@ -44,7 +44,6 @@ class Incident(SQLModel, table=True):
     zone_id: int | None = Field(default=None, sa_column=_fk("zone", nullable=True))
     region_id: int | None = Field(default=None, sa_column=_fk("zone", nullable=True))
     lead_organisation_id: int = Field(sa_column=_fk("organisation"))
-    notified_organisation_ids: str = Field(default="", max_length=400)
     reported_by_user_id: int = Field(sa_column=_fk("app_user"))
     reporter_organisation_id: int = Field(sa_column=_fk("organisation"))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False, index=True))
@@ -52,7 +51,16 @@ class Incident(SQLModel, table=True):
 
     model_config = {"arbitrary_types_allowed": True}  # type: ignore[assignment]
 
-    @property
-    def notified_ids(self) -> list[int]:
-        """Organisations told about the incident besides the lead."""
-        return [int(x) for x in self.notified_organisation_ids.split(",") if x]
+
+class IncidentNotified(SQLModel, table=True):
+    """An organisation told about an incident besides its lead (routing rules): it may see the incident.
+
+    A row per organisation rather than a comma-joined column, so "incidents notified to these organisations"
+    is an indexed join instead of ``LIKE '%,id,%'`` over every incident (migration 0013).
+    """
+
+    __tablename__ = "incident_notified"
+    __table_args__ = (PrimaryKeyConstraint("incident_id", "organisation_id"),)
+
+    incident_id: int = Field(sa_column=Column(Integer, ForeignKey("incident.id", ondelete="CASCADE"), nullable=False))
+    organisation_id: int = Field(sa_column=_fk("organisation"))

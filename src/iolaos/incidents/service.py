@@ -6,14 +6,14 @@ from typing import Any
 
 import numpy as np
 from shapely.geometry import Point as ShapelyPoint
-from sqlalchemy import literal, or_, select
+from sqlalchemy import insert, or_, select
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
 from iolaos.errors import Conflict, NotFound
 from iolaos.incidents import routing
-from iolaos.incidents.models import TRANSITIONS, Incident
+from iolaos.incidents.models import TRANSITIONS, Incident, IncidentNotified
 from iolaos.incidents.schemas import IncidentCreate, IncidentOut
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
@@ -24,9 +24,23 @@ from iolaos.zones import service as zones
 from iolaos.zones.models import Zone
 
 
+def notified_ids(session: Session, incident_ids: set[int]) -> dict[int, list[int]]:
+    """The organisations notified of each incident besides its lead (one query; ascending ids)."""
+    if not incident_ids:
+        return {}
+    found: dict[int, list[int]] = {i: [] for i in incident_ids}
+    for incident_id, org_id in session.execute(
+            select(IncidentNotified.incident_id, IncidentNotified.organisation_id)
+            .where(IncidentNotified.incident_id.in_(incident_ids))
+            .order_by(IncidentNotified.incident_id, IncidentNotified.organisation_id)):
+        found[incident_id].append(org_id)
+    return found
+
+
 def _topics(session: Session, incident: Incident) -> tuple[str, ...]:
+    notified = notified_ids(session, {incident.id}).get(incident.id, [])
     topics = {f"incident:{incident.id}", f"org:{incident.lead_organisation_id}",
-              f"org:{incident.reporter_organisation_id}", *(f"org:{i}" for i in incident.notified_ids)}
+              f"org:{incident.reporter_organisation_id}", *(f"org:{i}" for i in notified)}
     codes = dict(session.execute(select(Zone.id, Zone.code).where(Zone.id.in_(
         [z for z in (incident.zone_id, incident.region_id) if z]))).all())
     topics |= {f"zone:{codes[incident.zone_id]}"} if incident.zone_id in codes else set()
@@ -50,10 +64,12 @@ def report(session: Session, settings: Settings, *, principal: Principal, data: 
     incident = Incident(kind=data.kind, severity=data.severity, description=data.description,
                         point=ShapelyPoint(lon, lat), zone_id=zone.id if zone else None, region_id=region_id,
                         lead_organisation_id=chosen.lead_id,
-                        notified_organisation_ids=",".join(str(i) for i in chosen.notified_ids),
                         reported_by_user_id=principal.user_id, reporter_organisation_id=principal.organisation_id)
     session.add(incident)
     session.flush()
+    if chosen.notified_ids:
+        session.execute(insert(IncidentNotified), [{"incident_id": incident.id, "organisation_id": org_id}
+                                                   for org_id in sorted(set(chosen.notified_ids))])
     ref = _ref(session, incident)
     journal.record(session, actor=principal.actor, action="incident.report", subject_type="incident",
                    subject_id=incident.id, topics=ref.topics, event_kind="incident.reported",
@@ -74,9 +90,9 @@ def _visible_clause(session: Session, principal: Principal) -> Any:
     allowed = organisation_ids(session, principal, "incident.read")
     if allowed is None:
         return None
-    padded = literal(",") + Incident.notified_organisation_ids + literal(",")
+    notified = select(IncidentNotified.incident_id).where(IncidentNotified.organisation_id.in_(allowed))
     return or_(Incident.lead_organisation_id.in_(allowed), Incident.reporter_organisation_id.in_(allowed),
-               *(padded.like(f"%,{org_id},%") for org_id in sorted(allowed)))
+               Incident.id.in_(notified))
 
 
 def get_visible(session: Session, principal: Principal, incident_id: int) -> Incident:
@@ -139,6 +155,7 @@ def to_out(session: Session, incidents: list[Incident]) -> list[IncidentOut]:
     names = select(Zone.id, Zone.code, Zone.name_el).where(Zone.id.in_(zone_ids))  # not the geometry: lists are hot
     zone_rows = {z.id: z for z in session.execute(names)} if zone_ids else {}
     holders = responsibility.current_rows(session, "incident", {inc.id for inc in incidents})
+    notified = notified_ids(session, {inc.id for inc in incidents})
     out = []
     for inc in incidents:
         holder = holders.get(inc.id)
@@ -147,7 +164,7 @@ def to_out(session: Session, incidents: list[Incident]) -> list[IncidentOut]:
             id=inc.id, kind=inc.kind, severity=inc.severity, status=inc.status, description=inc.description,
             point=Point(coordinates=(inc.point.x, inc.point.y)), zone_code=zone.code if zone else None,
             zone_name_el=zone.name_el if zone else None, region_code=region.code if region else None,
-            lead_organisation_id=inc.lead_organisation_id, notified_organisation_ids=inc.notified_ids,
+            lead_organisation_id=inc.lead_organisation_id, notified_organisation_ids=notified[inc.id],
             reported_by_user_id=inc.reported_by_user_id, reporter_organisation_id=inc.reporter_organisation_id,
             allowed_transitions=list(TRANSITIONS[inc.status]),
             holder_user_id=holder.holder_user_id if holder else None,

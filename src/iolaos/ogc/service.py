@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from shapely.geometry import LineString, Point, box
+from shapely.geometry import box
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal
@@ -17,8 +17,8 @@ from iolaos.incidents import service as incidents
 from iolaos.incidents.models import Incident
 from iolaos.kit.geo import to_geojson
 from iolaos.kit.time import utcnow
+from iolaos.ogc import tracks
 from iolaos.ogc.paging import Interval
-from iolaos.planning import workflow
 from iolaos.risk import service as risk
 from iolaos.risk.models import CATEGORIES
 from iolaos.zones import service as zones
@@ -137,39 +137,14 @@ def incident_item(session: Session, principal: Principal, incident_id: int) -> d
 
 # --- patrol tracks (token, volunteer.location) ----------------------------------------------------------------
 
-def _track(session: Session, principal: Principal, patrol: Any) -> tuple[dict[str, Any], Any, list[datetime]]:
-    """A patrol's positions as a LineString feature (a Point for one position, null geometry for none)."""
-    points = positions.track(session, principal, patrol_id=patrol.id, since=None, limit=SCAN_LIMIT)
-    coords = [(p["lon"], p["lat"]) for p in points]
-    geom = LineString(coords) if len(coords) > 1 else Point(coords[0]) if coords else None
-    times = [datetime.fromisoformat(p["at"]) for p in points]
-    feature = {
-        "type": "Feature", "id": patrol.id, "geometry": to_geojson(geom) if geom is not None else None,
-        "properties": {
-            "patrol_id": patrol.id, "zone_id": patrol.zone_id, "status": patrol.status,
-            "shift_start": patrol.shift_start.isoformat(), "shift_end": patrol.shift_end.isoformat(),
-            "positions": len(points), "volunteers": len({p["volunteer_id"] for p in points}),
-            "first_at": times[0].isoformat() if times else None, "last_at": times[-1].isoformat() if times else None,
-        },
-    }
-    return feature, geom, times
-
-
 def track_items(session: Session, principal: Principal, query: Query) -> Page:
-    """Tracks of patrols the caller may see and locate, with positions in the bbox and interval."""
-    principal.scope("volunteer.location")
-    kept = []
-    for patrol in workflow.list_visible(session, principal, day=None, status=None, limit=SCAN_LIMIT, offset=0):
-        feature, geom, times = _track(session, principal, patrol)
-        if geom is None or not _in_bbox(geom, query.bbox):
-            continue
-        if query.interval is not None and not query.interval.overlaps(times[0], times[-1]):
-            continue
-        kept.append(feature)
-    return _page(kept, query)
+    """Tracks of patrols the caller may see and locate, meeting the bbox and interval (in SQL: ogc/tracks.py)."""
+    features, matched = tracks.items(session, principal, bbox=query.bbox, interval=query.interval,
+                                     limit=query.limit, offset=query.offset)
+    return Page(features, matched)
 
 
 def track_item(session: Session, principal: Principal, patrol_id: int) -> dict[str, Any]:
     """One patrol's track (404 if the patrol is not visible, 403 without volunteer.location)."""
     patrol = positions.ensure_patrol(session, principal, patrol_id)
-    return _track(session, principal, patrol)[0]
+    return tracks.one(session, principal, patrol)

@@ -185,7 +185,7 @@ class Hub:
             targets = matched[0] if len(matched) == 1 else set().union(*matched)
             for conn in targets:
                 if topics.may_receive(live.orgs, conn.audience):
-                    conn.offer(live.seq, live.text)
+                    conn.offer(live.seq, live.text, live.coalesce_key)
                     self.stats["events_delivered"] += 1
             self.stats["events_read"] += 1
             self.hwm = live.seq
@@ -205,7 +205,8 @@ class Hub:
     # ------------------------------------------------------------------------------------ subscriptions
     def attach(self, principal: Principal, token: str, audience: topics.Audience) -> Connection:
         """Register a new authenticated socket."""
-        conn = Connection(principal, token, audience, max_queue=self.settings.realtime_send_queue)
+        conn = Connection(principal, token, audience, max_queue=self.settings.realtime_send_queue,
+                          coalesce_after=self.settings.realtime_coalesce_after)
         self.connections.add(conn)
         return conn
 

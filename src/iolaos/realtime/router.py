@@ -114,8 +114,9 @@ async def websocket_endpoint(ws: WebSocket) -> None:
     transport.cap_send_buffer(ws, hub.settings.realtime_socket_send_buffer)
     conn: Connection | None = None
     try:
-        principal, audience, token = await _authenticate(ws, hub)
+        principal, audience, token, batch = await _authenticate(ws, hub)
         conn = hub.attach(principal, token, audience)
+        conn.batch_frames = batch
         conn.push(_welcome(hub, conn))
         await _serve(ws, hub, conn)
     except _Refuse as refusal:
@@ -127,9 +128,14 @@ async def websocket_endpoint(ws: WebSocket) -> None:
             hub.detach(conn)
 
 
-async def _authenticate(ws: WebSocket, hub: Hub) -> tuple[Any, Any, str]:
-    """``?ticket=…`` or a first message ``{"type": "auth", "token"|"ticket": …}`` within the timeout."""
+async def _authenticate(ws: WebSocket, hub: Hub) -> tuple[Any, Any, str, bool]:
+    """``?ticket=…`` or a first message ``{"type": "auth", "token"|"ticket": …}`` within the timeout.
+
+    The last value says whether the client accepts several messages per frame (``"frames": "batch"`` in the auth
+    message, or ``?frames=batch``; docs/realtime.md).
+    """
     ticket = ws.query_params.get("ticket")
+    batch = ws.query_params.get("frames") == "batch"
     token: Any = None
     if ticket is None:
         try:
@@ -139,6 +145,7 @@ async def _authenticate(ws: WebSocket, hub: Hub) -> tuple[Any, Any, str]:
         if first.get("type") != "auth":
             raise _Refuse(protocol.UNAUTHENTICATED, "the first message must be auth")
         token, ticket = first.get("token"), first.get("ticket")
+        batch = batch or first.get("frames") == "batch"
     try:
         if ticket is not None:
             token = await hub.tickets.redeem(ticket) if isinstance(ticket, str) and len(ticket) < 200 else None
@@ -154,7 +161,7 @@ async def _authenticate(ws: WebSocket, hub: Hub) -> tuple[Any, Any, str]:
         raise _Refuse(protocol.TRY_AGAIN_LATER, "authentication unavailable; try again later") from None
     if found is None:
         raise _Refuse(protocol.UNAUTHENTICATED, "invalid or expired token, or account disabled")
-    return found[0], found[1], token
+    return found[0], found[1], token, batch
 
 
 def _welcome(hub: Hub, conn: Connection) -> str:

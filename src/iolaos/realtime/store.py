@@ -5,6 +5,7 @@ Every method here is blocking; the hub runs them in its worker threads, never on
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,18 @@ class LiveEvent:
     topics: tuple[str, ...]
     orgs: frozenset[int]
     text: str
+    coalesce_key: tuple[str, int, int] | None = None  # what a newer event supersedes (connection.offer)
+
+
+_CREW = re.compile(r'"patrol_id":(\d+)|"volunteer_id":(\d+)')
+
+
+def coalesce_key(kind: str, payload: str) -> tuple[str, int, int] | None:
+    """A position supersedes the previous one of the same patrol crew member; other events supersede nothing."""
+    if kind != "position":
+        return None
+    found = {m.lastindex: int(m.group(m.lastindex)) for m in _CREW.finditer(payload)}
+    return ("position", found[1], found[2]) if 1 in found and 2 in found else None
 
 
 def to_live(row: Row) -> LiveEvent:
@@ -44,7 +57,7 @@ def to_live(row: Row) -> LiveEvent:
     seq, occurred_at, kind, topic_text, payload = row
     found = tuple(topic_text.split())
     text = protocol.event_message(seq, occurred_at, kind, found, payload)
-    return LiveEvent(seq, found, topics.event_orgs(found), text)
+    return LiveEvent(seq, found, topics.event_orgs(found), text, coalesce_key(kind, payload))
 
 
 def _reader_engine(settings: Settings, engine: Engine) -> Engine:

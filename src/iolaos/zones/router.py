@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from iolaos.deps import SessionDep
 from iolaos.kit.geo import parse_bbox
+from iolaos.zones import geometry as wire
 from iolaos.zones import service
 from iolaos.zones.schemas import LocateResult, ZoneCollection, ZoneFeature
 
@@ -22,19 +23,26 @@ def list_zones(
     parent: Annotated[str | None, Query(max_length=40, description="code of the parent zone")] = None,
     bbox: Annotated[str | None, Query(max_length=200, description="minLon,minLat,maxLon,maxLat")] = None,
     geometry: Annotated[bool, Query(description="include geometries")] = True,
+    zoom: Annotated[int | None, Query(ge=0, le=wire.MAX_ZOOM, description="simplify the geometries for a web "
+                                      "map at this zoom level (at most half a pixel off); omit for full geometry")
+                    ] = None,
+    tolerance: Annotated[float | None, Query(gt=0, le=1, description="simplify with this tolerance in degrees "
+                                             "instead (overrides zoom)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> dict:
-    """Zones matching the filters, ordered by code, with paging links."""
+) -> Response:
+    """Zones matching the filters, ordered by code, with paging links; full geometry unless zoom/tolerance."""
     box = parse_bbox(bbox) if bbox else None
-    zones, total = service.list_zones(session, kind=kind, parent_code=parent, bbox=box, limit=limit, offset=offset)
+    zones, total = service.list_zones(session, kind=kind, parent_code=parent, bbox=box, limit=limit, offset=offset,
+                                      defer_geometry=True)
     parents = service.parent_codes(session, zones)
-    features = [service.zone_feature(z, parents.get(z.parent_id), with_geometry=geometry) for z in zones]
+    texts = wire.geometry_texts(session, zones, wire.tolerance_for(zoom, tolerance)) if geometry else {}
     links = [{"href": str(request.url), "rel": "self"}]
     if offset + len(zones) < total:
         links.append({"href": str(request.url.include_query_params(offset=offset + limit)), "rel": "next"})
-    return {"type": "FeatureCollection", "features": features, "numberMatched": total,
-            "numberReturned": len(features), "links": links}
+    # Encoded here from cached geometry texts (zones/geometry.py): the shape is ZoneCollection's.
+    body = wire.collection_json([(z, texts.get(z.id)) for z in zones], parents, matched=total, links=links)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/locate", response_model=LocateResult, summary="Zones containing a point")

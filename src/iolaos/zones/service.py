@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from shapely.geometry import MultiPolygon
 from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import defer
 from sqlmodel import Session
 
 from iolaos.auth.actor import Actor
@@ -90,8 +91,12 @@ def list_zones(
     bbox: tuple[float, float, float, float] | None = None,
     limit: int = 100,
     offset: int = 0,
+    defer_geometry: bool = False,
 ) -> tuple[list[Zone], int]:
-    """A page of zones matching the filters, ordered by code, and the total number matching."""
+    """A page of zones matching the filters, ordered by code, and the total number matching.
+
+    ``defer_geometry``: leave the (large) boundaries unread, for callers that take them from ``zones.geometry``.
+    """
     if kind is not None and kind not in ZONE_KINDS:
         raise InvalidInput(f"unknown zone kind {kind!r}; expected one of {', '.join(ZONE_KINDS)}",
                            code="invalid_kind")
@@ -104,6 +109,8 @@ def list_zones(
     if bbox:
         query = query.where(_bbox_clause(session, bbox))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    if defer_geometry:
+        query = query.options(defer(Zone.geom))  # type: ignore[arg-type]
     page = session.scalars(query.order_by(Zone.code).limit(limit).offset(offset)).all()
     return list(page), total
 

@@ -89,8 +89,11 @@ export class Live {
     const ws = new WebSocket(`${scheme}://${location.host}/ws`);
     this.ws = ws;
     this.subscribed = false;
-    ws.addEventListener('open', () => ws.send(JSON.stringify({ type: 'auth', ticket })));
-    ws.addEventListener('message', (ev) => this.handle(ws, ev.data));
+    // frames: 'batch' lets the server put several messages in one frame under load, one per line (docs/realtime.md).
+    ws.addEventListener('open', () => ws.send(JSON.stringify({ type: 'auth', ticket, frames: 'batch' })));
+    ws.addEventListener('message', (ev) => {
+      for (const line of String(ev.data).split('\n')) if (line) this.handle(ws, line);
+    });
     ws.addEventListener('close', (ev) => this.closed(ws, ev));
   }
 

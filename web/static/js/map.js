@@ -27,9 +27,10 @@ export function createMap(el, { zoomControl = true } = {}) {
   return map;
 }
 
-/** Municipal zones (GeoJSON) from the public zones API; parent limits them to one region. */
+/** Municipal zones (GeoJSON) from the public zones API; parent limits them to one region. Simplified for zoom 12
+ * (within about 10 m), a fraction of the full boundaries' size; the API serves full geometry without zoom. */
 export async function fetchMunicipalities(parent) {
-  return api('/api/v1/zones', { query: { kind: 'municipality', parent, limit: 1000 } });
+  return api('/api/v1/zones', { query: { kind: 'municipality', parent, limit: 1000, zoom: 12 } });
 }
 
 /** The published risk map of a day (YYYY-MM-DD) for municipalities, as {zone_code: level}. */

@@ -1,0 +1,172 @@
+"""Patrol tracks as features, filtered and paged in SQL with a fixed number of queries.
+
+The old reader ran one query per visible patrol and filtered in Python (0.7 s for four tracks). Now, whatever
+the number of patrols: the caller's scopes (cached per request), the visible patrols' ids, one aggregate over
+their positions (count, crew, first and last time; the ``datetime`` filter as HAVING; on PostGIS also the
+``bbox`` test on the track line and the page with LIMIT/OFFSET and a window count), and one read of the
+positions of the tracks on the page. On SQLite, which has no spatial SQL, a ``bbox`` is tested in Python on the
+aggregate's survivors before paging (as the zones' bbox uses the in-memory index there).
+
+A track's geometry is the line through its positions in time order (a Point for one position); positions of
+volunteers outside the caller's ``volunteer.location`` scope are left out, as in ``field.positions.track``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, Point, box
+from sqlalchemy import LargeBinary, Select, case, func, over, select, type_coerce
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlmodel import Session
+
+from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.field.models import PositionReport
+from iolaos.kit.geo import to_geojson
+from iolaos.ogc.paging import Interval
+from iolaos.patrols.models import Patrol
+from iolaos.planning import workflow
+from iolaos.volunteers.models import Volunteer
+
+SCAN_LIMIT = 100_000
+BBox = tuple[float, float, float, float]
+_pr = PositionReport
+
+
+@dataclass(frozen=True)
+class TrackRow:
+    """A track's summary from the aggregate query."""
+
+    patrol_id: int
+    zone_id: int
+    status: str
+    shift_start: datetime
+    shift_end: datetime
+    positions: int
+    volunteers: int
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+def _scoped(query: Select[Any], allowed: set[int] | None) -> Select[Any]:
+    if allowed is None:
+        return query
+    return query.join(Volunteer, Volunteer.id == _pr.volunteer_id).where(Volunteer.organisation_id.in_(allowed))
+
+
+def _aggregate(ids: list[int], allowed: set[int] | None, interval: Interval | None) -> Select[Any]:
+    """Per visible patrol with positions: its summary, in the order of the patrols list (shift start, id)."""
+    query = _scoped(select(Patrol.id, Patrol.zone_id, Patrol.status, Patrol.shift_start, Patrol.shift_end,
+                           func.count().label("n"), func.count(_pr.volunteer_id.distinct()),
+                           func.min(_pr.at), func.max(_pr.at))
+                    .select_from(_pr).join(Patrol, Patrol.id == _pr.patrol_id)
+                    .where(_pr.patrol_id.in_(ids)), allowed)
+    query = query.group_by(Patrol.id, Patrol.zone_id, Patrol.status, Patrol.shift_start, Patrol.shift_end)
+    if interval is not None and interval.start is not None:
+        query = query.having(func.max(_pr.at) >= interval.start)
+    if interval is not None and interval.end is not None:
+        query = query.having(func.min(_pr.at) <= interval.end)
+    return query.order_by(Patrol.shift_start, Patrol.id)
+
+
+def _postgis_bbox(bbox: BBox) -> Any:
+    """HAVING: the track line (or its single point) meets the box."""
+    envelope = func.ST_MakeEnvelope(*bbox, 4326)
+    line = func.ST_MakeLine(aggregate_order_by(_pr.point, _pr.at, _pr.id))
+    return case((func.count() > 1, func.ST_Intersects(line, envelope)),
+                else_=func.ST_Intersects(func.ST_Collect(_pr.point), envelope))
+
+
+def _coordinates(session: Session, ids: Iterable[int], allowed: set[int] | None
+                 ) -> dict[int, tuple[np.ndarray, list[datetime]]]:
+    """Each patrol's positions in time order: (lon/lat array, times), in one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    postgis = session.get_bind().dialect.name == "postgresql"
+    geometry = (func.ST_X(_pr.point), func.ST_Y(_pr.point)) if postgis else (type_coerce(_pr.point, LargeBinary),)
+    rows = session.execute(_scoped(select(_pr.patrol_id, _pr.at, *geometry).where(_pr.patrol_id.in_(wanted)),
+                                   allowed).order_by(_pr.patrol_id, _pr.at, _pr.id)).all()
+    if postgis:
+        coords = np.array([(r[2], r[3]) for r in rows], dtype=float).reshape(-1, 2)
+    else:  # WKB decoded in one vectorised call, not a shapely object per row
+        coords = shapely.get_coordinates(shapely.from_wkb([bytes(r[2]) for r in rows])) if rows else np.empty((0, 2))
+    found: dict[int, tuple[np.ndarray, list[datetime]]] = {}
+    start = 0
+    for end in range(1, len(rows) + 1):
+        if end == len(rows) or rows[end][0] != rows[start][0]:
+            found[rows[start][0]] = (coords[start:end], [r[1] for r in rows[start:end]])
+            start = end
+    return found
+
+
+def _geometry(coords: np.ndarray) -> Any:
+    return LineString(coords) if len(coords) > 1 else Point(coords[0])
+
+
+def feature(row: TrackRow, geom: Any) -> dict[str, Any]:
+    """A track as a GeoJSON feature (the properties of the REST and export layers)."""
+    return {
+        "type": "Feature", "id": row.patrol_id, "geometry": to_geojson(geom) if geom is not None else None,
+        "properties": {
+            "patrol_id": row.patrol_id, "zone_id": row.zone_id, "status": row.status,
+            "shift_start": row.shift_start.isoformat(), "shift_end": row.shift_end.isoformat(),
+            "positions": row.positions, "volunteers": row.volunteers,
+            "first_at": row.first_at.isoformat() if row.first_at else None,
+            "last_at": row.last_at.isoformat() if row.last_at else None,
+        },
+    }
+
+
+def items(session: Session, principal: Principal, *, bbox: BBox | None, interval: Interval | None, limit: int,
+          offset: int) -> tuple[list[dict[str, Any]], int]:
+    """A page of tracks the caller may see and locate, in ``bbox`` and within ``interval``; (features, matched)."""
+    principal.scope("volunteer.location")
+    allowed = organisation_ids(session, principal, "volunteer.location")
+    ids = [p.id for p in workflow.list_visible(session, principal, day=None, status=None, limit=SCAN_LIMIT,
+                                               offset=0)]
+    if not ids:
+        return [], 0
+    query = _aggregate(ids, allowed, interval)
+    postgis = session.get_bind().dialect.name == "postgresql"
+    if postgis or bbox is None:  # everything in SQL, the page included
+        if bbox is not None:
+            query = query.having(_postgis_bbox(bbox))
+        rows = session.execute(query.add_columns(over(func.count())).limit(limit).offset(offset)).all()
+        matched = rows[0][-1] if rows else _count(session, query, offset)
+        tracks = [TrackRow(*r[:9]) for r in rows]
+        coords = _coordinates(session, (t.patrol_id for t in tracks), allowed)
+        return [feature(t, _geometry(coords[t.patrol_id][0])) for t in tracks], matched
+    # SQLite with a bbox: the geometry test runs here, on the tracks that passed the SQL filters.
+    tracks = [TrackRow(*r) for r in session.execute(query).all()]
+    coords = _coordinates(session, (t.patrol_id for t in tracks), allowed)
+    area = box(*bbox)
+    kept = [(t, geom) for t in tracks if (geom := _geometry(coords[t.patrol_id][0])).intersects(area)]
+    return [feature(t, g) for t, g in kept[offset:offset + limit]], len(kept)
+
+
+def _count(session: Session, query: Select[Any], offset: int) -> int:
+    """How many tracks match when the page is empty (an offset past the end): one more query, only then."""
+    if offset == 0:
+        return 0
+    return int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+
+
+def one(session: Session, principal: Principal, patrol: Patrol) -> dict[str, Any]:
+    """One visible patrol's track (null geometry and zero counts without positions)."""
+    principal.scope("volunteer.location")
+    allowed = organisation_ids(session, principal, "volunteer.location")
+    coords, times = _coordinates(session, [patrol.id], allowed).get(patrol.id, (np.empty((0, 2)), []))
+    n = len(times)
+    vols = 0
+    if n:
+        vols = int(session.scalar(_scoped(select(func.count(_pr.volunteer_id.distinct()))
+                                          .where(_pr.patrol_id == patrol.id), allowed)) or 0)
+    row = TrackRow(patrol.id, patrol.zone_id, patrol.status, patrol.shift_start, patrol.shift_end, n, vols,
+                   times[0] if n else None, times[-1] if n else None)
+    return feature(row, _geometry(coords) if n else None)
