@@ -1,7 +1,7 @@
 """Fast reads: incidents' notified organisations as a join table; GiST indexes on positions and routes.
 
 Revision ID: 0013
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
