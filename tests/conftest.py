@@ -28,6 +28,7 @@ from iolaos.auth.actor import system_actor
 from iolaos.config import Settings
 from iolaos.db import make_engine, session_scope
 from iolaos.demo import seed
+from iolaos.hardening import server_options
 from iolaos.migrate import upgrade
 from iolaos.zones import loading
 
@@ -175,7 +176,8 @@ def live_url(db):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning",
+                                           **server_options(db)))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

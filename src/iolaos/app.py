@@ -26,6 +26,7 @@ from iolaos.errors import NotFound, install_error_handlers
 from iolaos.exports.router import router as exports_router
 from iolaos.field.jobs import run_sweeps
 from iolaos.field.router import router as field_router
+from iolaos.hardening import install as install_hardening
 from iolaos.health.router import router as health_router
 from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
@@ -70,12 +71,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Coordination service for volunteer civil protection during the fire season.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets under a CSP by iolaos.hardening.docs
+        redoc_url=None,
     )
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware)
     # Outside the idempotency middleware, which uses the database itself.
     app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests or settings.db_pool_size,
                        wait_seconds=settings.request_queue_timeout)
+    # Body limits, input guards, headers, trusted proxies: outside admission, so refused requests take no slot.
+    install_hardening(app, settings)
     if settings.metrics_enabled:
         from iolaos.metrics import install_metrics
 

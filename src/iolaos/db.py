@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -55,6 +56,22 @@ def make_engine(settings: Settings) -> Engine:
     )
 
 
+def _private_file(path: str | None) -> None:
+    """Create the database file readable by its owner only (0600) before SQLite would create it 0644.
+
+    It holds personal data and password hashes. SQLite gives the -wal and -shm files the main file's mode.
+    """
+    if not path or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return
+    except OSError:  # e.g. the folder does not exist: SQLite reports it with its own error
+        return
+    os.chmod(path, 0o600)  # whatever the umask
+
+
 def _sqlite_engine(database_url: str) -> Engine:
     """SQLite in WAL mode where every transaction takes the write lock up front.
 
@@ -62,6 +79,8 @@ def _sqlite_engine(database_url: str) -> Engine:
     when a reader later upgrades to a writer; with it the journal's hash chain has a single head.
     """
     in_memory = ":memory:" in database_url or database_url.rstrip("/") == "sqlite:"
+    if not in_memory:
+        _private_file(make_url(database_url).database)
     engine = create_engine(
         database_url,
         connect_args={"check_same_thread": False, "timeout": 30},
