@@ -132,6 +132,14 @@ def sign_out(session: Session, principal: Principal) -> None:
                    subject_id=principal.user_id, data={"token_id": principal.token_id})
 
 
+def revoke_organisation_tokens(session: Session, organisation_id: int) -> int:
+    """Revoke every live token of an organisation's members (the caller journals it); returns how many."""
+    members = select(User.id).where(User.organisation_id == organisation_id)
+    result = session.execute(update(AuthToken).where(AuthToken.user_id.in_(members), AuthToken.revoked_at.is_(None))
+                             .values(revoked_at=utcnow()))
+    return result.rowcount or 0
+
+
 def revoke_tokens(session: Session, user_id: int) -> int:
     """Revoke every live token of a user (the caller journals the reason); returns how many."""
     result = session.execute(

@@ -60,14 +60,16 @@ def list_audit(session: SessionDep, principal: PrincipalDep, flt: FilterDep,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> AuditPage:
     """Records in order, for organisations in your audit scope; pass next_cursor back for the next page."""
     records, next_cursor = service.page(session, principal, flt, after=cursor, limit=limit)
-    return AuditPage(records=[service.record_out(r) for r in records], next_cursor=next_cursor)
+    personal = service.sees_personal_data(principal)
+    return AuditPage(records=[service.record_out(r, personal=personal) for r in records], next_cursor=next_cursor)
 
 
 @router.get("/audit/export.csv", summary="Audit journal as CSV", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}})
 def export_audit(session: SessionDep, principal: PrincipalDep, flt: FilterDep) -> StreamingResponse:
     """The same records as /audit, as CSV (UTF-8, header row)."""
-    rows = list(service.csv_lines(service.iter_all(session, principal, flt)))
+    rows = list(service.csv_lines(service.iter_all(session, principal, flt),
+                                  personal=service.sees_personal_data(principal)))
     return StreamingResponse(iter(rows), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="iolaos-audit.csv"'})
 
