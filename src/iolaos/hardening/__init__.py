@@ -29,6 +29,21 @@ def install(app: FastAPI, settings: Settings) -> None:
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=hosts)
     install_docs(app)
+    _document_idempotency(app)
+
+
+def _document_idempotency(app: FastAPI) -> None:
+    """Declare the Idempotency-Key header in the OpenAPI document (built once, on first request)."""
+    from iolaos.idempotency.openapi import document
+
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        first = app.openapi_schema is None
+        schema = generate()
+        return document(schema) if first else schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def server_options(settings: Settings) -> dict[str, Any]:
