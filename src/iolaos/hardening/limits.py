@@ -115,19 +115,25 @@ class BodyLimitMiddleware:
     async def _streamed(self, scope: Scope, receive: Receive, send: Send, cap: int) -> None:
         """Pass any other body through, counting bytes as the app reads them."""
         size = 0
-        started = False
+        started = exceeded = False
 
         async def counted() -> Message:
-            nonlocal size
+            nonlocal size, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 size += len(message.get("body", b""))
                 if size > cap:
+                    exceeded = True
                     raise _TooLarge
             return message
 
         async def watched(message: Message) -> None:
             nonlocal started
+            if exceeded:  # a parser caught _TooLarge and answered on its own (e.g. 400): answer 413 instead
+                if not started and message["type"] == "http.response.start":
+                    started = True
+                    await _answer(send, 413, "payload_too_large", f"the body may have at most {cap} bytes")
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
