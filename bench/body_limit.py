@@ -10,6 +10,7 @@ would, whatever the server answers, so the server must not buffer it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -48,10 +49,8 @@ def _send(port: int, results: list) -> None:
                 sent += len(chunk)
                 if status is None:
                     sock.setblocking(False)
-                    try:
+                    with contextlib.suppress(BlockingIOError):  # nothing answered yet
                         status = sock.recv(64)[:12].decode()
-                    except BlockingIOError:
-                        pass
                     sock.setblocking(True)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server closed after answering: it never reads the rest
