@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 WEB_STAMP := web/node_modules/.installed-stamp
 
-.PHONY: demo test web lint bench-locate bench-fanout bench-audit bench-ingest bench-load clean
+.PHONY: demo test web lint bench-locate bench-fanout bench-audit bench-ingest bench-load bench-body clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench-ingest: $(STAMP)
 ## 500 consoles and 200 field teams for 10 minutes against two instances behind nginx (needs PostgreSQL, Redis, nginx)
 bench-load: $(STAMP)
 	$(BIN)/python bench/load.py
+
+## Server memory while four clients send 50 MB bodies (413 before reading; docs/benchmarks.md)
+bench-body: $(STAMP)
+	$(BIN)/python bench/body_limit.py
 
 clean:
 	rm -rf $(VENV) web/node_modules .pytest_cache .ruff_cache iolaos.db iolaos.db-wal iolaos.db-shm

@@ -122,6 +122,8 @@ start() {
   url="$(database_url)"
   export IOLAOS_DATABASE_URL="$url" IOLAOS_BROKER_URL="$REDIS_URL" IOLAOS_FANOUT="${IOLAOS_FANOUT:-redis}"
   export IOLAOS_REALTIME_ALLOWED_ORIGINS="${IOLAOS_REALTIME_ALLOWED_ORIGINS:-http://127.0.0.1:$PORT}"
+  # nginx relays from loopback: only it may name the client in X-Forwarded-For (sign-in throttling per address)
+  export IOLAOS_TRUSTED_PROXIES="${IOLAOS_TRUSTED_PROXIES:-127.0.0.1}"
   log "database ${url%%@*}@…  broker $REDIS_URL"
   (cd "$DIR" && "$BIN/iolaos" db upgrade >&2)
   if [ "${IOLAOS_CLUSTER_SEED:-1}" = 1 ]; then (cd "$DIR" && "$BIN/iolaos" demo --no-serve >&2); fi

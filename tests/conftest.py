@@ -28,6 +28,7 @@ from iolaos.auth.actor import system_actor
 from iolaos.config import Settings
 from iolaos.db import make_engine, session_scope
 from iolaos.demo import seed
+from iolaos.hardening import server_options
 from iolaos.migrate import upgrade
 from iolaos.zones import loading
 
@@ -101,7 +102,28 @@ def backend(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             if os.environ.get("CI") == "true":
                 pytest.fail(message + " (CI=true: not skipping)")
             pytest.skip(message)
+        problem = _postgis_missing()
+        if problem:
+            if os.environ.get("CI") == "true":
+                pytest.fail(problem + " (CI=true: not skipping)")
+            pytest.skip(problem)  # one reason for every PostgreSQL test: pytest reports it as one line
     return Backend(name, tmp_path_factory.mktemp(name))
+
+
+def _postgis_missing() -> str | None:
+    """A one-line explanation when the reachable PostgreSQL cannot create the PostGIS extension."""
+    engine = create_engine(make_url(PG_URL).set(database="postgres"), connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            available = conn.execute(text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")).first()
+            version = conn.execute(text("SHOW server_version_num")).scalar_one()
+    finally:
+        engine.dispose()
+    if available:
+        return None
+    major = int(version) // 10000
+    return (f"PostgreSQL at {PG_URL} has no PostGIS: install it (Debian: apt-get install postgresql-{major}-postgis-3) "
+            "or run only SQLite with IOLAOS_TEST_BACKENDS=sqlite")
 
 
 @pytest.fixture(scope="session")
@@ -175,7 +197,8 @@ def live_url(db):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning",
+                                           **server_options(db)))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -112,3 +112,16 @@ def test_people_operations_with_roles_that_write(db, engine, username):
     assert operations >= 15
     assert stats["status 2xx"] >= operations
     assert not failures, _report(failures)
+
+
+SECOND_ORGANISATION = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 3}
+
+
+@pytest.mark.slow
+def test_whole_api_schema_with_a_second_organisations_token(db, engine):
+    """Issue 16: the same run with a token of another organisation (a volunteer organisation's leader), so
+    scoping and the new strict inputs are exercised from both sides: 0 5xx, 0 schema violations."""
+    operations, stats, failures = _fuzz(db, engine, "leader.penteli", examples=SECOND_ORGANISATION)
+    assert operations >= 20
+    assert stats["examples"] >= 5 * operations
+    assert not failures, _report(failures)

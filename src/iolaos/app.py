@@ -28,6 +28,7 @@ from iolaos.errors import NotFound, install_error_handlers
 from iolaos.exports.router import router as exports_router
 from iolaos.field.jobs import run_sweeps
 from iolaos.field.router import router as field_router
+from iolaos.hardening import install as install_hardening
 from iolaos.health.router import router as health_router
 from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
@@ -78,6 +79,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         version=__version__,
         description="Coordination service for volunteer civil protection during the fire season.",
         lifespan=lifespan,
+        docs_url=None,  # served from local assets under a CSP by iolaos.hardening.docs
+        redoc_url=None,
     )
     app.state.clock = clock
     install_error_handlers(app)
@@ -88,6 +91,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     # Large answers (zone boundaries, long lists, exports) compressed when the client accepts gzip; small ones are
     # not worth the CPU. Outside the idempotency middleware, which stores (and replays) the plain body.
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_size, compresslevel=5)
+    # Body limits, input guards, headers, trusted proxies: outside admission, so refused requests take no slot.
+    install_hardening(app, settings)
     if settings.metrics_enabled:
         from iolaos.metrics import install_metrics
 

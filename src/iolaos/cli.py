@@ -133,8 +133,10 @@ def serve(
     settings = get_settings()
     if settings.log_format == "json":
         configure_logging(settings)
+    from iolaos.hardening import server_options
+
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_level=settings.log_level, log_config=uvicorn_log_config(settings))
+                log_level=settings.log_level, log_config=uvicorn_log_config(settings), **server_options(settings))
 
 
 CREDENTIALS_FILE = Path("demo-credentials.txt")

@@ -53,8 +53,15 @@ class Settings(BaseSettings):
                                    "connection before answering 503")
     token_ttl_hours: float = Field(default=12.0, gt=0, description="lifetime of a bearer token")
     login_window_minutes: int = Field(default=15, gt=0, description="window for counting failed sign-ins")
-    login_max_failures_per_account: int = Field(default=10, gt=0)
-    login_max_failures_per_address: int = Field(default=30, gt=0)
+    # Sign-in throttling (src/iolaos/auth/throttle.py, docs/security.md): growing delays per (account, address)
+    # and per address, never a hard lock that the right password from a clean address cannot pass.
+    login_free_failures_per_account_address: int = Field(default=5, ge=1, description="failed sign-ins of "
+                                                         "one account from one address before delays start")
+    login_free_failures_per_address: int = Field(default=30, ge=1, description="failed sign-ins from one "
+                                                 "address (any account) before delays start")
+    login_base_delay_seconds: float = Field(default=1.0, ge=0, description="first delay; doubles with each "
+                                            "further failure")
+    login_max_delay_seconds: float = Field(default=900.0, ge=0, description="longest delay between attempts")
     incident_routing: dict[str, list[str]] = Field(
         default_factory=lambda: {k: list(v) for k, v in _default_routing().items()},
         description="incident kind → organisation kinds, lead first (JSON)",
@@ -144,6 +151,18 @@ class Settings(BaseSettings):
                                              "checkpoint interval; 0 = off (needs the key and the folder)")
     worker_checkpoint_key: Path | None = Field(default=None, description="Ed25519 private key for checkpoints "
                                                "(`iolaos audit keygen`)")
+    # --- security hardening (src/iolaos/hardening, docs/security.md) ---
+    trusted_proxies: str = Field(default="", description="comma-separated addresses or networks of reverse "
+                                 "proxies whose X-Forwarded-For/-Proto are believed; empty: none (the peer "
+                                 "address is the client)")
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="largest request body in bytes; "
+                                "larger answers 413 before it is read")
+    max_body_bytes_positions: int = Field(default=262_144, ge=1024, description="largest position batch "
+                                          "(POST /api/v1/positions: up to 500 reports)")
+    max_body_bytes_imports: int = Field(default=4_194_304, ge=1024, description="largest risk-map import "
+                                        "(POST /api/v1/risk/levels: up to 5,000 levels)")
+    metrics_token: str | None = Field(default=None, description="bearer token Prometheus must send to "
+                                      "/metrics; unset: /metrics answers only loopback peers")
     worker_checkpoint_dir: Path | None = Field(default=None, description="folder for checkpoint files; keep it "
                                                "off the database server")
 

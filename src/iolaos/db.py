@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -58,6 +59,22 @@ def _is_memory(database_url: str) -> bool:
     return ":memory:" in database_url or "mode=memory" in database_url or database_url.rstrip("/") == "sqlite:"
 
 
+def _private_file(path: str | None) -> None:
+    """Create the database file readable by its owner only (0600) before SQLite would create it 0644.
+
+    It holds personal data and password hashes. SQLite gives the -wal and -shm files the main file's mode.
+    """
+    if not path or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        return
+    except OSError:  # e.g. the folder does not exist: SQLite reports it with its own error
+        return
+    os.chmod(path, 0o600)  # whatever the umask
+
+
 def _sqlite_engine(database_url: str, *, pool_size: int, read_only: bool = False) -> Engine:
     """SQLite in WAL mode: writers take the write lock up front, readers read a snapshot and never lock.
 
@@ -69,6 +86,8 @@ def _sqlite_engine(database_url: str, *, pool_size: int, read_only: bool = False
     Connections are pooled, so the PRAGMAs run once per connection, not once per request.
     """
     in_memory = _is_memory(database_url)
+    if not in_memory and not read_only:
+        _private_file(make_url(database_url).database)
     pooling: dict[str, Any] = {} if in_memory else {"pool_size": pool_size, "max_overflow": pool_size,
                                                     "pool_timeout": 30}
     engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30}, **pooling)

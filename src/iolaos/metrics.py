@@ -8,6 +8,8 @@ it from outside.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -102,6 +104,20 @@ class MetricsMiddleware:
                 self.metrics.latency.labels(method, template).observe(time.perf_counter() - began)
 
 
+def may_scrape(request: Request) -> bool:
+    """With ``metrics_token`` set, only a request bearing it; without, only a loopback peer (after
+    trusted-proxy resolution, so a request relayed by the proxy never counts as local)."""
+    token = request.app.state.settings.metrics_token
+    if token:
+        sent = request.headers.get("authorization", "")
+        return hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def install_metrics(app: FastAPI) -> Metrics:
     """Add the middleware and the ``/metrics`` endpoint to ``app``."""
     metrics = Metrics(app)
@@ -110,6 +126,8 @@ def install_metrics(app: FastAPI) -> Metrics:
 
     async def prometheus(request: Request) -> Response:
         """Prometheus text exposition format (a plain route: operational, not part of the API schema)."""
+        if not may_scrape(request):
+            return Response(status_code=404)  # as if absent: nothing tells a stranger it exists
         return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     app.add_route("/metrics", prometheus, methods=["GET"], include_in_schema=False)

@@ -103,7 +103,9 @@ _serial = itertools.count(1)
 
 def _user_body(world: World, target: int) -> dict:
     kind = world.orgs[target].kind if target in world.orgs else "volunteer_org"
-    role = "volunteer" if kind == "volunteer_org" else next(r for r in ROLES_BY_ORG_KIND[kind] if r != "admin")
+    # A role the callers may grant (nobody grants permissions they do not hold: issue 16).
+    grantable = "reviewer" if "reviewer" in ROLES_BY_ORG_KIND[kind] else "admin"
+    role = "volunteer" if kind == "volunteer_org" else grantable
     return {"username": f"idor.probe{next(_serial)}", "full_name": "IDOR Probe", "role": role,
             "password": "correct horse battery staple"}
 

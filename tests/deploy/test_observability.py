@@ -24,12 +24,18 @@ def _samples(text: str) -> dict[str, list]:
     return found
 
 
-def test_metrics_count_requests_by_route_template(client: TestClient, sign_in) -> None:
+def test_metrics_count_requests_by_route_template(db: Settings, sign_in) -> None:
+    settings = db.model_copy(update={"metrics_token": "scrape-token-for-tests"})  # /metrics needs it (issue 16)
+    with TestClient(create_app(settings)) as client:
+        _count_and_scrape(client, sign_in)
+
+
+def _count_and_scrape(client: TestClient, sign_in) -> None:
     headers = sign_in(client, "dispatcher.attica")
     for _ in range(3):
         assert client.get("/api/v1/incidents/999999", headers=headers).status_code == 404
     assert client.get("/no/such/path").status_code == 404
-    resp = client.get("/metrics")
+    resp = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-for-tests"})
     assert resp.status_code == 200
     assert resp.headers["content-type"].startswith("text/plain")
     samples = _samples(resp.text)

@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlmodel import Session
 
+from iolaos.auth import throttle
 from iolaos.auth.models import AuthToken, LoginFailure, User
 from iolaos.auth.passwords import verify_password
 from iolaos.auth.principal import Principal
 from iolaos.config import Settings
-from iolaos.errors import TooManyRequests, Unauthenticated
+from iolaos.errors import Unauthenticated
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation
@@ -41,10 +42,12 @@ class IssuedToken:
     user: User
 
 
-def sign_in(session: Session, settings: Settings, *, username: str, password: str, client_address: str) -> IssuedToken:
+def sign_in(session: Session, settings: Settings, *, username: str, password: str, client_address: str,
+            now: datetime | None = None) -> IssuedToken:
     """Check credentials and issue a token; unknown user and wrong password answer identically."""
     account_key = _digest(normalise_username(username))
-    _check_rate_limits(session, settings, account_key, client_address)
+    client_address = client_address[:64]
+    throttle.check(session, settings, account_key=account_key, address=client_address, now=now or utcnow())
     user = session.scalar(select(User).where(User.username == normalise_username(username)))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active or not _organisation_active(session, user):
@@ -74,24 +77,6 @@ def _actor_of(session: Session, user: User):
     from iolaos.auth.actor import Actor
 
     return Actor(user_id=user.id, organisation_id=user.organisation_id, role=user.role, name=user.full_name)
-
-
-def _check_rate_limits(session: Session, settings: Settings, account_key: str, address: str) -> None:
-    """429 with Retry-After when too many recent failures for this account or this address."""
-    since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    for column, value, limit in (
-        (LoginFailure.account_key, account_key, settings.login_max_failures_per_account),
-        (LoginFailure.client_address, address, settings.login_max_failures_per_address),
-    ):
-        count, oldest = session.execute(
-            select(func.count(), func.min(LoginFailure.at)).where(column == value, LoginFailure.at >= since)
-        ).one()
-        if count >= limit:
-            from iolaos.kit.time import as_utc
-
-            retry = int((as_utc(oldest) - since).total_seconds()) + 1
-            raise TooManyRequests("too many failed sign-ins; try again later", code="too_many_attempts",
-                                  headers={"Retry-After": str(max(retry, 1))})
 
 
 def _remember_failure(session: Session, account_key: str, address: str) -> None:
@@ -145,6 +130,14 @@ def sign_out(session: Session, principal: Principal) -> None:
     session.execute(update(AuthToken).where(AuthToken.id == principal.token_id).values(revoked_at=utcnow()))
     journal.record(session, actor=principal.actor, action="auth.sign_out", subject_type="user",
                    subject_id=principal.user_id, data={"token_id": principal.token_id})
+
+
+def revoke_organisation_tokens(session: Session, organisation_id: int) -> int:
+    """Revoke every live token of an organisation's members (the caller journals it); returns how many."""
+    members = select(User.id).where(User.organisation_id == organisation_id)
+    result = session.execute(update(AuthToken).where(AuthToken.user_id.in_(members), AuthToken.revoked_at.is_(None))
+                             .values(revoked_at=utcnow()))
+    return result.rowcount or 0
 
 
 def revoke_tokens(session: Session, user_id: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session
 
+from iolaos.auth import grants
 from iolaos.auth import service as auth_service
 from iolaos.auth.models import User
 from iolaos.auth.passwords import hash_password, verify_password
@@ -34,6 +35,7 @@ def create(session: Session, *, principal: Principal, org_id: int, data: UserCre
         raise NotFound("no such organisation")
     ensure_in_scope(session, principal, "user.write", org.id, what="organisation")
     _check_role(principal, org, data.role)
+    grants.check_grant(session, principal, org, data.role)
     if session.scalar(select(User.id).where(User.username == data.username)) is not None:
         raise Conflict("this username is taken", code="duplicate_username")
     user = User(username=data.username, full_name=data.full_name, email=data.email, phone=data.phone,
@@ -99,7 +101,11 @@ def update(session: Session, *, principal: Principal, user_id: int, data: UserUp
     if user.id == principal.user_id and ({"role", "is_active"} & set(changes)):
         raise Conflict("you cannot change your own role or disable yourself", code="self_lockout")
     if "role" in changes:
-        _check_role(principal, session.get(Organisation, user.organisation_id), changes["role"])
+        org = session.get(Organisation, user.organisation_id)
+        _check_role(principal, org, changes["role"])
+        grants.check_grant(session, principal, org, changes["role"], current_role=user.role)
+    if changes.get("is_active") is True and not user.is_active:
+        grants.check_reenable(session, principal, user.id)
     before = {k: getattr(user, k) for k in changes}
     for key, value in changes.items():
         setattr(user, key, value)

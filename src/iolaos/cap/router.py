@@ -13,11 +13,12 @@ from iolaos.auth.deps import SessionDep
 from iolaos.cap import feed, service
 from iolaos.cap.feed import CAP_TYPE
 from iolaos.errors import error_responses
+from iolaos.kit import strict
 from iolaos.kit.time import utcnow
 
 router = APIRouter(prefix="/api/v1/cap", tags=["cap"])
 ATHENS = ZoneInfo("Europe/Athens")
-Day = Annotated[date | None, Query(alias="date", description="YYYY-MM-DD; today (Europe/Athens) by default")]
+Day = Annotated[strict.Day | None, Query(alias="date", description="YYYY-MM-DD; today (Europe/Athens) by default")]
 
 
 def _day(day: date | None) -> date:

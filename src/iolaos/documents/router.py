@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
@@ -11,12 +10,13 @@ from fastapi.responses import Response
 from iolaos.auth.deps import PrincipalDep, SessionDep
 from iolaos.documents import ics204
 from iolaos.errors import error_responses
+from iolaos.kit import strict
 
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 
 
 @router.get("/ics204", summary="ICS-204 assignment list (JSON)", responses=error_responses(401, 403, 422))
-def ics204_json(session: SessionDep, principal: PrincipalDep, day: date, lang: Literal["el", "en"] = "el"
+def ics204_json(session: SessionDep, principal: PrincipalDep, day: strict.Day, lang: Literal["el", "en"] = "el"
                 ) -> dict[str, Any]:
     """The patrols of ``day`` you may see, with crews and times."""
     return ics204.assignment_list(session, principal, day=day, lang=lang)
@@ -24,7 +24,7 @@ def ics204_json(session: SessionDep, principal: PrincipalDep, day: date, lang: L
 
 @router.get("/ics204.pdf", summary="ICS-204 assignment list (PDF)", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}, **error_responses(401, 403, 422)})
-def ics204_pdf(request: Request, session: SessionDep, principal: PrincipalDep, day: date,
+def ics204_pdf(request: Request, session: SessionDep, principal: PrincipalDep, day: strict.Day,
                lang: Literal["el", "en"] = "el") -> Response:
     """The same list as a printable landscape A4 PDF, in Greek or English."""
     doc = ics204.assignment_list(session, principal, day=day, lang=lang)

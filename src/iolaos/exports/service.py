@@ -11,6 +11,7 @@ from shapely.geometry import shape
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal
+from iolaos.kit import csvsafe
 from iolaos.kit.geo import to_geojson
 from iolaos.ogc import service as features
 from iolaos.planning import workflow
@@ -59,7 +60,8 @@ def encode(gdf: gpd.GeoDataFrame, fmt: str, layer: str) -> bytes:
         return gdf.to_json(drop_id=True, to_wgs84=True).encode()
     if fmt == "csv":
         out = gdf.assign(geometry=gdf.geometry.to_wkt())
-        return out.to_csv(index=False).encode()
+        out = out.astype(object).where(out.notna(), None)  # empty cells, not "nan"
+        return "".join(csvsafe.lines(list(out.columns), out.itertuples(index=False, name=None))).encode()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"{layer}.gpkg"
         gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")

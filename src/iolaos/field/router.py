@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -24,6 +23,7 @@ from iolaos.field.schemas import (
     SosOut,
     StartIn,
 )
+from iolaos.kit.strict import Instant
 from iolaos.patrols import service as patrols
 from iolaos.planning import workflow
 from iolaos.planning.schemas import PatrolOut
@@ -90,7 +90,7 @@ def sos(session: SessionDep, principal: PrincipalDep, patrol_id: Id, body: NoteI
 
 @router.get("/patrols/{patrol_id}/positions", response_model=list[PositionOut], summary="A patrol's track",
             responses=READ)
-def track(session: SessionDep, principal: PrincipalDep, patrol_id: Id, since: datetime | None = None,
+def track(session: SessionDep, principal: PrincipalDep, patrol_id: Id, since: Instant | None = None,
           limit: Annotated[int, Query(ge=1, le=10_000)] = 2000) -> list[PositionOut]:
     """Positions of the patrol's crew (needs volunteer.location over them)."""
     found = positions.track(session, principal, patrol_id=patrol_id, since=since, limit=limit)

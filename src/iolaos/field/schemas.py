@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+from iolaos.kit.strict import Instant, Latitude, Longitude
+
+Id = Annotated[int, Strict(), Field(ge=1, le=2**31 - 1)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 
 
@@ -50,10 +52,10 @@ class PositionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     patrol_id: Id
-    at: AwareDatetime
-    lon: Annotated[float, Field(ge=-180, le=180)]
-    lat: Annotated[float, Field(ge=-90, le=90)]
-    accuracy_m: Annotated[float, Field(ge=0, le=100_000)] | None = None
+    at: Instant
+    lon: Longitude
+    lat: Latitude
+    accuracy_m: Annotated[float, Strict(), Field(ge=0, le=100_000)] | None = None
 
 
 class PositionBatch(BaseModel):

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 
 from iolaos.errors import InvalidInput
+from iolaos.kit.strict import RANGE_TEXT, check_day, check_instant
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -33,13 +34,16 @@ def _instant(text: str, *, end: bool) -> datetime | None:
         return None
     try:
         if "T" not in text and len(text) == 10:
-            day = date.fromisoformat(text)
+            day = check_day(date.fromisoformat(text))
             return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
         value = datetime.fromisoformat(text.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError as exc:
-        raise InvalidInput(f"datetime {text!r} is not RFC 3339 (e.g. 2026-07-14T10:00:00Z or 2026-07-14)",
-                           code="invalid_datetime") from exc
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        raise InvalidInput(f"datetime {text!r} is not RFC 3339 (e.g. 2026-07-14T10:00:00Z or 2026-07-14) "
+                           f"{RANGE_TEXT}", code="invalid_datetime") from exc
+    try:  # RFC 3339 requires the offset: a naive instant is ambiguous, so it is refused like everywhere else
+        return check_instant(value)
+    except ValueError as exc:
+        raise InvalidInput(f"datetime {text!r}: {exc}", code="invalid_datetime") from exc
 
 
 def parse_datetime(text: str | None) -> Interval | None:

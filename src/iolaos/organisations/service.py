@@ -7,6 +7,7 @@ import re
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
+from iolaos.auth import service as auth_service
 from iolaos.auth.principal import Principal, ensure_in_scope, organisation_ids
 from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.journal import service as journal
@@ -97,12 +98,16 @@ def update(session: Session, *, principal: Principal, org_id: int, data: Organis
     if org.id == principal.organisation_id and changes.get("active") is False:
         raise Conflict("you cannot deactivate your own organisation", code="self_lockout")
     before = {k: getattr(org, k) for k in changes if k != "action_categories"}
+    # Deactivation revokes its members' tokens, so reactivating later does not bring old sessions back.
+    revoked = auth_service.revoke_organisation_tokens(session, org.id) if (
+        changes.get("active") is False and org.active) else 0
     for key, value in changes.items():
         setattr(org, key, _categories_text(value) if key == "action_categories" else value)
     org.updated_at = utcnow()
     session.flush()
+    data = {"before": before, "after": changes} | ({"tokens_revoked": revoked} if revoked else {})
     journal.record(session, actor=principal.actor, action="organisation.update", subject_type="organisation",
-                   subject_id=org.id, data={"before": before, "after": changes}, topics=[f"org:{org.id}"])
+                   subject_id=org.id, data=data, topics=[f"org:{org.id}"])
     return org
 
 

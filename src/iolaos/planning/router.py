@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
 from iolaos.auth.deps import PrincipalDep, SessionDep
 from iolaos.errors import error_responses
+from iolaos.kit import strict
 from iolaos.patrols import service as patrols
 from iolaos.planning import policy, reports, service, workflow
 from iolaos.planning.schemas import (
@@ -45,7 +45,7 @@ def set_policy(session: SessionDep, principal: PrincipalDep, body: PolicyIn) -> 
 
 @router.get("/plans/preview", response_model=PlanOut, summary="Preview the plan of a day", responses=READ)
 def preview(request: Request, session: SessionDep, principal: PrincipalDep,
-            day: Annotated[date, Query(alias="date")], region: RegionCode = None) -> PlanOut:
+            day: Annotated[strict.Day, Query(alias="date")], region: RegionCode = None) -> PlanOut:
     """Required patrols from the day's risk map and policy, with the best crews and reasons; nothing is written."""
     return service.preview(session, request.app.state.settings, principal=principal, day=day, region_code=region,
                            now=request.app.state.clock())
@@ -61,7 +61,7 @@ def commit(request: Request, session: SessionDep, principal: PrincipalDep, body:
 
 @router.get("/patrols", response_model=list[PatrolOut], summary="Patrols you may see", responses=READ)
 def list_patrols(session: SessionDep, principal: PrincipalDep,
-                 day: Annotated[date | None, Query(alias="date")] = None,
+                 day: Annotated[strict.Day | None, Query(alias="date")] = None,
                  status: Annotated[str | None, Query(pattern="^(planned|staffed|active|completed|cancelled)$")] = None,
                  limit: Annotated[int, Query(ge=1, le=500)] = 100,
                  offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> list[PatrolOut]:
@@ -125,7 +125,7 @@ def remove(request: Request, session: SessionDep, principal: PrincipalDep, assig
 
 @router.get("/coverage/report", response_model=list[CoverageRow], summary="Required vs staffed per zone and day",
             responses=READ)
-def coverage_report(session: SessionDep, principal: PrincipalDep, start: date, end: date,
+def coverage_report(session: SessionDep, principal: PrincipalDep, start: strict.Day, end: strict.Day,
                     region: RegionCode = None) -> list[CoverageRow]:
     """For dispatchers: crew places required by the risk map and policy against those planned and staffed."""
     return reports.coverage(session, principal=principal, start=start, end=end, region_code=region)
@@ -133,7 +133,7 @@ def coverage_report(session: SessionDep, principal: PrincipalDep, start: date, e
 
 @router.get("/coverage/equity", response_model=EquityOut, summary="Equity of coverage across municipalities",
             responses=READ)
-def coverage_equity(session: SessionDep, principal: PrincipalDep, start: date, end: date,
+def coverage_equity(session: SessionDep, principal: PrincipalDep, start: strict.Day, end: strict.Day,
                     region: RegionCode = None) -> EquityOut:
     """For regional reviewers: staffed/required per municipality, its Gini coefficient, under-covered high-risk days."""
     return reports.equity(session, principal=principal, start=start, end=end, region_code=region)

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from iolaos.kit.strict import Day
 from iolaos.patrols.models import CAPABILITIES
 
 SkillCode = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z0-9_]{2,40}$")]
@@ -58,7 +59,7 @@ class PlanIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date: date
+    date: Day
     region_code: ZoneCode | None = None
     fingerprint: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = Field(
         default=None, description="from the preview: refuse when the inputs changed since")

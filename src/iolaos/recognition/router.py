@@ -7,10 +7,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime
 
 from iolaos.auth.deps import PrincipalDep, SessionDep
 from iolaos.errors import InvalidInput, error_responses
+from iolaos.kit.strict import Instant
 from iolaos.kit.time import as_utc, utcnow
 from iolaos.recognition import page, service
 from iolaos.recognition.schemas import OrganisationStatement, VolunteerStatement
@@ -33,8 +33,8 @@ def _moment(value: datetime | None, name: str) -> datetime | None:
     return as_utc(value) if value is not None else None
 
 
-def period(since: Annotated[AwareDatetime | None, Query(description="from (inclusive); default: the start")] = None,
-           until: Annotated[AwareDatetime | None, Query(description="to (exclusive); default: now")] = None
+def period(since: Annotated[Instant | None, Query(description="from (inclusive); default: the start")] = None,
+           until: Annotated[Instant | None, Query(description="to (exclusive); default: now")] = None
            ) -> service.Period:
     """The journal period a statement covers."""
     start, end = _moment(since, "since"), _moment(until, "until") or utcnow()

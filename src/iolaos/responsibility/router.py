@@ -6,9 +6,9 @@ from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime
 
 from iolaos.auth.deps import PrincipalDep, SessionDep
+from iolaos.kit.strict import Instant
 from iolaos.responsibility import service, subjects
 from iolaos.responsibility.schemas import HandoverIn, HoldingOut, ResponsibilityOut
 
@@ -33,7 +33,7 @@ def get_chain(session: SessionDep, principal: PrincipalDep, subject_type: Subjec
 
 @router.get("/{subject_type}/{subject_id}/at", response_model=HoldingOut | None, summary="Holder at time T")
 def holder_at(session: SessionDep, principal: PrincipalDep, subject_type: SubjectType, subject_id: SubjectId,
-              at: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset; now if omitted")] = None
+              at: Annotated[Instant | None, Query(description="ISO 8601 with offset; now if omitted")] = None
               ) -> HoldingOut | None:
     """Who was responsible at ``at``; null before the subject existed."""
     holding = service.holder_at(session, principal, subject_type, subject_id, at)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal
-from iolaos.review.service import AuditFilter, iter_all, organisation_and_people
+from iolaos.review.service import AuditFilter, iter_all, organisation_and_people, redact, sees_personal_data
 
 ATHENS = ZoneInfo("Europe/Athens")
 MAX_ACTIVITIES = 5000
@@ -52,11 +52,12 @@ def activity_log(session: Session, principal: Principal, *, organisation_id: int
     """The ICS-214 content for one organisation and operational period (times in Europe/Athens)."""
     org, people = organisation_and_people(session, principal, organisation_id)
     flt = AuditFilter(since=since, until=until, organisation_id=organisation_id)
+    personal = sees_personal_data(principal)
     activities = []
     for record in iter_all(session, principal, flt):
         if record.action == "auth.sign_in" or len(activities) >= MAX_ACTIVITIES:
             continue
-        data = json.loads(record.data)
+        data = json.loads(record.data) if personal else redact(json.loads(record.data))
         activities.append({
             "at": record.occurred_at.astimezone(ATHENS).isoformat(timespec="minutes"), "seq": record.seq,
             "who": record.actor_name, "role": record.actor_role,

@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 
 from iolaos.auth.deps import PrincipalDep, SessionDep
 from iolaos.errors import InvalidInput
 from iolaos.journal.service import verify_chain
+from iolaos.kit.strict import Instant
 from iolaos.kit.time import utcnow
 from iolaos.review import activity, pdf, service
 
@@ -20,8 +21,8 @@ MAX_PERIOD = timedelta(days=31)
 
 
 def audit_filter(
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Instant | None = None,
+    until: Instant | None = None,
     organisation_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     actor_user_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
     subject_type: Annotated[str | None, Query(max_length=40)] = None,
@@ -59,14 +60,16 @@ def list_audit(session: SessionDep, principal: PrincipalDep, flt: FilterDep,
                limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> AuditPage:
     """Records in order, for organisations in your audit scope; pass next_cursor back for the next page."""
     records, next_cursor = service.page(session, principal, flt, after=cursor, limit=limit)
-    return AuditPage(records=[service.record_out(r) for r in records], next_cursor=next_cursor)
+    personal = service.sees_personal_data(principal)
+    return AuditPage(records=[service.record_out(r, personal=personal) for r in records], next_cursor=next_cursor)
 
 
 @router.get("/audit/export.csv", summary="Audit journal as CSV", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}})
 def export_audit(session: SessionDep, principal: PrincipalDep, flt: FilterDep) -> StreamingResponse:
     """The same records as /audit, as CSV (UTF-8, header row)."""
-    rows = list(service.csv_lines(service.iter_all(session, principal, flt)))
+    rows = list(service.csv_lines(service.iter_all(session, principal, flt),
+                                  personal=service.sees_personal_data(principal)))
     return StreamingResponse(iter(rows), media_type="text/csv; charset=utf-8",
                              headers={"Content-Disposition": 'attachment; filename="iolaos-audit.csv"'})
 
@@ -80,7 +83,7 @@ def verify(session: SessionDep, principal: PrincipalDep) -> VerifyOut:
                      broken_seq=result.broken_seq, reason=result.reason)
 
 
-def _period(since: AwareDatetime | None, until: AwareDatetime | None) -> tuple[Any, Any]:
+def _period(since: Instant | None, until: Instant | None) -> tuple[Any, Any]:
     until = until or utcnow()
     since = since or until - timedelta(hours=24)
     if until <= since or until - since > MAX_PERIOD:
@@ -91,7 +94,7 @@ def _period(since: AwareDatetime | None, until: AwareDatetime | None) -> tuple[A
 @router.get("/activity-log", summary="ICS-214 activity log (JSON)")
 def activity_log(session: SessionDep, principal: PrincipalDep,
                  organisation_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
-                 since: AwareDatetime | None = None, until: AwareDatetime | None = None,
+                 since: Instant | None = None, until: Instant | None = None,
                  lang: Literal["el", "en"] = "el") -> dict[str, Any]:
     """A unit's notable activities in an operational period (default: the last 24 hours)."""
     start, end = _period(since, until)
@@ -103,7 +106,7 @@ def activity_log(session: SessionDep, principal: PrincipalDep,
             responses={200: {"content": {"application/pdf": {}}}})
 def activity_log_pdf(request: Request, session: SessionDep, principal: PrincipalDep,
                      organisation_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
-                     since: AwareDatetime | None = None, until: AwareDatetime | None = None,
+                     since: Instant | None = None, until: Instant | None = None,
                      lang: Literal["el", "en"] = "el") -> Response:
     """The same log as a printable A4 PDF, in Greek or English."""
     start, end = _period(since, until)

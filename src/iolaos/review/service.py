@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from iolaos.auth.models import User
 from iolaos.auth.principal import Principal, ensure_in_scope, organisation_ids
 from iolaos.errors import InvalidInput
 from iolaos.journal.models import AuditRecord
+from iolaos.kit import csvsafe
 from iolaos.kit.time import iso
 from iolaos.organisations.models import Organisation
 
@@ -83,13 +82,35 @@ def iter_all(session: Session, principal: Principal, flt: AuditFilter, *, batch:
         after, sent = rows[-1].seq, sent + len(rows)
 
 
-def record_out(record: AuditRecord) -> dict[str, Any]:
-    """An audit record as served."""
+# Personal data inside audit payloads (user.create, volunteer.update…): shown only to roles with the right to
+# personal contact data (volunteer.contact), as /users and /volunteers do. The stored record and its hash are
+# unchanged; only what is served is redacted.
+PERSONAL_KEYS = frozenset({"email", "phone", "national_id", "home_base"})
+REDACTED = "[redacted]"
+
+
+def sees_personal_data(principal: Principal) -> bool:
+    """True when the caller's role may read personal contact data."""
+    return principal.can("volunteer.contact")
+
+
+def redact(value: Any) -> Any:
+    """``value`` with every personal field (at any depth) replaced by a marker; None stays None."""
+    if isinstance(value, dict):
+        return {k: (REDACTED if k in PERSONAL_KEYS and v is not None else redact(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def record_out(record: AuditRecord, *, personal: bool = True) -> dict[str, Any]:
+    """An audit record as served; without ``personal`` its payload's personal fields are redacted."""
+    data = json.loads(record.data)
     return {
         "seq": record.seq, "occurred_at": iso(record.occurred_at), "actor_user_id": record.actor_user_id,
         "actor_organisation_id": record.actor_organisation_id, "actor_role": record.actor_role,
         "actor_name": record.actor_name, "action": record.action, "subject_type": record.subject_type,
-        "subject_id": record.subject_id, "data": json.loads(record.data), "hash": record.hash,
+        "subject_id": record.subject_id, "data": data if personal else redact(data), "hash": record.hash,
     }
 
 
@@ -97,31 +118,16 @@ CSV_COLUMNS = ["seq", "occurred_at", "actor_name", "actor_role", "actor_user_id"
                "subject_type", "subject_id", "data", "hash"]
 
 
-def csv_lines(records: Iterator[AuditRecord]) -> Iterator[str]:
-    """CSV text, header first, one line per record (spreadsheet formulas neutralised)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    yield _drain(buffer)
-    for record in records:
-        row = record_out(record)
-        row["data"] = json.dumps(row["data"], ensure_ascii=False, sort_keys=True)
-        writer.writerow([_safe_cell(row[c]) for c in CSV_COLUMNS])
-        yield _drain(buffer)
+def csv_lines(records: Iterator[AuditRecord], *, personal: bool = True) -> Iterator[str]:
+    """CSV text, header first, one line per record (spreadsheet formulas neutralised by kit/csvsafe)."""
 
+    def rows() -> Iterator[list[Any]]:
+        for record in records:
+            row = record_out(record, personal=personal)
+            row["data"] = json.dumps(row["data"], ensure_ascii=False, sort_keys=True)
+            yield [row[c] for c in CSV_COLUMNS]
 
-def _drain(buffer: io.StringIO) -> str:
-    text = buffer.getvalue()
-    buffer.seek(0)
-    buffer.truncate()
-    return text
-
-
-def _safe_cell(value: Any) -> Any:
-    """Cells starting with = + - @ would run as formulas in a spreadsheet; prefix them."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    return csvsafe.lines(CSV_COLUMNS, rows())
 
 
 def organisation_and_people(session: Session, principal: Principal, organisation_id: int

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from iolaos.errors import InvalidInput
+from iolaos.kit.strict import check_day
 
 FIELDS = {"zone_code": ("zone_code", "zone", "code"), "date": ("date", "day"), "category": ("category", "level")}
 
@@ -121,11 +122,16 @@ def _problems(line: Line, zone_ids: dict[str, int]) -> list[str]:
     if line.zone_code not in zone_ids:
         problems.append(f"unknown zone code {line.zone_code!r}" if line.zone_code else "no zone code")
     try:
-        date.fromisoformat(line.date)
+        day = date.fromisoformat(line.date)
         if len(line.date) != 10:
             raise ValueError
     except ValueError:
         problems.append(f"bad date {line.date!r} (expected YYYY-MM-DD)")
+    else:
+        try:
+            check_day(day)
+        except ValueError as exc:  # years 1 and 9999 parse, but no fire season lies there
+            problems.append(f"date {line.date}: {exc}")
     category = line.category
     if isinstance(category, str) and category.strip().lstrip("-").isdigit():
         category = int(category)

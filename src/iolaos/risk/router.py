@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
 from iolaos.auth.deps import PrincipalDep, SessionDep
 from iolaos.errors import error_responses
+from iolaos.kit import strict
 from iolaos.risk import service
 from iolaos.risk.schemas import ChangeOut, LevelOut, LevelsIn
 from iolaos.zones import service as zones
@@ -28,7 +28,7 @@ def set_levels(session: SessionDep, principal: PrincipalDep, body: LevelsIn) -> 
                    responses=error_responses(422))
 def risk_map(
     session: SessionDep,
-    day: Annotated[date, Path(description="YYYY-MM-DD")],
+    day: Annotated[strict.Day, Path(description="YYYY-MM-DD")],
     kind: Annotated[str | None, Query(pattern="^(region|municipality|sector)$")] = None,
     region: Annotated[str | None, Query(max_length=40, description="only zones within this zone code")] = None,
 ) -> list[LevelOut]:
@@ -41,7 +41,7 @@ def risk_map(
 def zone_history(
     session: SessionDep,
     code: Annotated[str, Path(max_length=40)],
-    day: Annotated[date | None, Query(alias="date", description="only this day")] = None,
+    day: Annotated[strict.Day | None, Query(alias="date", description="only this day")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[LevelOut]:
     """Every category issued for the zone, newest first: the one in force per day is the first of that day."""

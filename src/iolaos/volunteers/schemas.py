@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from iolaos.auth.schemas import Email, FullName, Phone, unset
+from iolaos.kit.strict import Day, Instant, Latitude, Longitude
 from iolaos.volunteers.models import VOLUNTEER_STATUSES
 
 Status = Literal[VOLUNTEER_STATUSES]  # type: ignore[valid-type]
@@ -23,7 +24,7 @@ class Point(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["Point"] = "Point"
-    coordinates: tuple[Annotated[float, Field(ge=-180, le=180)], Annotated[float, Field(ge=-90, le=90)]]
+    coordinates: tuple[Longitude, Latitude]
 
 
 class Skill(BaseModel):
@@ -32,7 +33,7 @@ class Skill(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     skill: SkillCode
-    valid_until: date | None = None
+    valid_until: Day | None = None
 
 
 class Window(BaseModel):
@@ -40,8 +41,8 @@ class Window(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Instant
+    ends_at: Instant
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:

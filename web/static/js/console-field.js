@@ -67,8 +67,10 @@ export class FieldOps {
 
   position(p) {
     const key = `${p.patrol_id}:${p.volunteer_id}`;
-    const label = () => `${this.crewName(p.patrol_id, p.volunteer_id)} · ${this.place(p.patrol_id)} · ${fmtTime(p.at)}`
-      + (p.accuracy_m ? ` · ±${fmtNumber(p.accuracy_m)} m` : '');
+    // An element of text nodes, never an HTML string: a volunteer's name is data, not markup (issue 16).
+    const label = () => h('span', { class: 'crew-tooltip' },
+      `${this.crewName(p.patrol_id, p.volunteer_id)} · ${this.place(p.patrol_id)} · ${fmtTime(p.at)}`
+      + (p.accuracy_m ? ` · ±${fmtNumber(p.accuracy_m)} m` : ''));
     let marker = this.positions.get(key);
     if (!marker) {
       marker = L.circleMarker([p.lat, p.lon], { radius: 7, color: '#ffffff', weight: 2, fillColor: '#0d47a1', fillOpacity: 1, className: 'crew-position' });

@@ -72,7 +72,8 @@ export class ZoneLayer {
   tooltip(props) {
     const level = this.levels[props.code];
     const label = level ? `${level.category} · ${getLang() === 'el' ? level.label_el : level.label_en}` : t('risk.none');
-    return `<strong>${escapeHtml(props.name_el)}</strong><br>${escapeHtml(t('risk.legend'))}: ${escapeHtml(label)}`;
+    // Built from text nodes, not an HTML string (escaping by hand is one forgotten call away from injection).
+    return h('span', { class: 'zone-tooltip' }, h('strong', {}, props.name_el), h('br'), `${t('risk.legend')}: ${label}`);
   }
 
   /** Colour the zones by levels ({code: LevelOut}); day is shown in the legend. */
