@@ -61,11 +61,12 @@ def checkpoint(settings: Settings) -> Path:
 
 def build_jobs(engine: Engine, settings: Settings) -> list[Job]:
     """The jobs enabled by the settings (an interval of 0 turns a job off)."""
-    from iolaos.field.jobs import purge, sweep
+    from iolaos.field.jobs import expire, purge, sweep
 
     jobs: list[Job] = []
     if settings.worker_sweep_seconds:
         jobs.append(Job("lost_contact_sweep", settings.worker_sweep_seconds, lambda: sweep(engine, settings)))
+        jobs.append(Job("shift_expiry", settings.worker_sweep_seconds, lambda: expire(engine)))
     if settings.worker_purge_seconds:
         jobs.append(Job("retention_purge", settings.worker_purge_seconds, lambda: purge(engine, settings)))
     if settings.worker_checkpoint_seconds:

@@ -175,8 +175,22 @@ def check_out_of_zone(session: Session, *, patrol: Patrol, lon: float, lat: floa
                        details={"distance_m": round(metres), "lon": lon, "lat": lat, "at": at.isoformat()})
 
 
-def sweep_lost_contact(session: Session, *, now: datetime, after_minutes: float) -> list[SafetyAlert]:
-    """Raise lost_contact for active patrols silent for ``after_minutes`` (a scheduled job; clock injectable)."""
+def _quiet_after_acknowledge(session: Session, patrol_ids: list[int]) -> dict[int, datetime]:
+    """Patrol → when its latest lost-contact alert was acknowledged (for patrols whose latest one is)."""
+    rows = session.execute(select(SafetyAlert.patrol_id, SafetyAlert.status, SafetyAlert.acknowledged_at)
+                           .where(SafetyAlert.patrol_id.in_(patrol_ids or [-1]), SafetyAlert.kind == "lost_contact")
+                           .order_by(SafetyAlert.patrol_id, SafetyAlert.raised_at, SafetyAlert.id)).all()
+    latest = {patrol_id: (status, at) for patrol_id, status, at in rows}
+    return {p: at for p, (status, at) in latest.items() if status == "acknowledged" and at is not None}
+
+
+def sweep_lost_contact(session: Session, *, now: datetime, after_minutes: float,
+                       realert_minutes: float = 30.0) -> list[SafetyAlert]:
+    """Raise lost_contact for active patrols silent for ``after_minutes`` (a scheduled job; clock injectable).
+
+    Once a dispatcher has acknowledged it, the same silence does not alert again: only contact resuming and
+    being lost again, or ``realert_minutes`` of further silence after the acknowledgement, raise a new one.
+    """
     last = (select(PositionReport.patrol_id, func.max(PositionReport.at).label("last_at"))
             .group_by(PositionReport.patrol_id).subquery())
     started = (select(Assignment.patrol_id, func.min(Assignment.checked_in_at).label("since"))
@@ -186,6 +200,7 @@ def sweep_lost_contact(session: Session, *, now: datetime, after_minutes: float)
                            .outerjoin(started, started.c.patrol_id == Patrol.id)
                            .where(Patrol.status == "active")).all()
     raised = []
+    acknowledged = _quiet_after_acknowledge(session, [patrol.id for patrol, _, _ in rows])
     for patrol, last_at, since in rows:
         reference = last_at or since or patrol.updated_at
         if reference is not None and reference.tzinfo is None:
@@ -193,6 +208,10 @@ def sweep_lost_contact(session: Session, *, now: datetime, after_minutes: float)
 
             reference = as_utc(reference)
         silent = (now - reference).total_seconds() / 60 if reference else after_minutes
+        quiet_since = acknowledged.get(patrol.id)
+        if quiet_since is not None and (reference is None or reference <= quiet_since) \
+                and (now - quiet_since).total_seconds() / 60 < realert_minutes:
+            continue  # acknowledged, and nothing heard since: not news yet
         if silent >= after_minutes:
             alert = raise_alert(session, actor=system_actor("field"), patrol=patrol, kind="lost_contact", at=now,
                                 details={"silent_minutes": round(silent, 1),

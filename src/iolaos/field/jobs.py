@@ -16,6 +16,7 @@ from iolaos.field import alerts, positions
 from iolaos.idempotency import store as idempotency
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
+from iolaos.patrols import service as patrols
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +24,15 @@ log = logging.getLogger(__name__)
 def sweep(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
     """Raise lost-contact alerts once; returns how many were raised."""
     with session_scope(engine) as session:
-        raised = alerts.sweep_lost_contact(session, now=now or utcnow(), after_minutes=settings.lost_contact_minutes)
+        raised = alerts.sweep_lost_contact(session, now=now or utcnow(), after_minutes=settings.lost_contact_minutes,
+                                           realert_minutes=settings.lost_contact_realert_minutes)
     return len(raised)
+
+
+def expire(engine: Engine, now: datetime | None = None) -> dict[str, int]:
+    """Proposals, acceptances and unstarted patrols of ended shifts expire (patrols/service.py)."""
+    with session_scope(engine) as session:
+        return patrols.expire_ended(session, now=now or utcnow())
 
 
 def purge(engine: Engine, settings: Settings, now: datetime | None = None) -> dict[str, int]:
@@ -47,5 +55,6 @@ async def run_sweeps(engine: Engine, settings: Settings) -> None:
         await asyncio.sleep(settings.field_sweep_seconds)
         try:
             await to_thread.run_sync(sweep, engine, settings)
+            await to_thread.run_sync(expire, engine)
         except Exception:  # a failed sweep must not stop the next one
-            log.exception("lost-contact sweep failed")
+            log.exception("lost-contact sweep or expiry failed")

@@ -9,9 +9,11 @@ from shapely.geometry import Point as ShapelyPoint
 from sqlalchemy import insert, or_, select
 from sqlmodel import Session
 
+from iolaos.auth.models import User
+from iolaos.auth.permissions import scope_for
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
-from iolaos.errors import Conflict, NotFound
+from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.incidents import routing
 from iolaos.incidents.models import TRANSITIONS, Incident, IncidentNotified
 from iolaos.incidents.schemas import IncidentCreate, IncidentOut
@@ -125,10 +127,13 @@ def transition(session: Session, *, principal: Principal, incident_id: int, stat
     """Move along the lifecycle; only the lead agency's managers, only allowed moves (409 lists them)."""
     incident = get_visible(session, principal, incident_id)
     allowed_orgs = organisation_ids(session, principal, "incident.manage")
-    if allowed_orgs is not None and incident.lead_organisation_id not in allowed_orgs:
+    holder = responsibility.current_row(session, "incident", incident.id)
+    is_holder = holder is not None and holder.holder_user_id == principal.user_id
+    if allowed_orgs is not None and incident.lead_organisation_id not in allowed_orgs and not is_holder:
         from iolaos.errors import Forbidden
 
-        raise Forbidden("only the lead agency manages this incident", code="not_lead_agency")
+        raise Forbidden("only the lead agency, or the person it was handed to, manages this incident",
+                        code="not_lead_agency")
     allowed = TRANSITIONS[incident.status]
     if status not in allowed:
         raise Conflict({"message": f"cannot go from {incident.status} to {status}", "status": incident.status,
@@ -177,5 +182,22 @@ def _load_subject(session: Session, principal: Principal, incident_id: int) -> s
     return _ref(session, get_visible(session, principal, incident_id))
 
 
-subjects.register("incident", _load_subject)
+def _receive(session: Session, incident_id: int, user_id: int, role: str) -> dict:
+    """A handover makes its receiver able to act: they need a role that manages incidents, and their
+    organisation is notified (so they see it) when it was not involved yet."""
+    if scope_for(role, "incident.manage") is None:
+        raise InvalidInput(f"a {role} cannot manage incidents, so cannot take one over; hand it to a dispatcher "
+                           "or officer", code="holder_cannot_act")
+    user = session.get(User, user_id)
+    incident = session.get(Incident, incident_id)
+    involved = {incident.lead_organisation_id, incident.reporter_organisation_id} | set(session.scalars(
+        select(IncidentNotified.organisation_id).where(IncidentNotified.incident_id == incident_id)))
+    if user.organisation_id in involved:
+        return {}
+    session.add(IncidentNotified(incident_id=incident_id, organisation_id=user.organisation_id))
+    session.flush()
+    return {"notified_organisation_id": user.organisation_id}
+
+
+subjects.register("incident", _load_subject, _receive)
 __all__ = ["get_visible", "list_visible", "report", "to_out", "transition"]

@@ -44,10 +44,11 @@ def assign_initial(session: Session, *, actor: Actor, ref: subjects.SubjectRef, 
 
 
 def _append(session: Session, *, actor: Actor, ref: subjects.SubjectRef, holder_user_id: int | None,
-            holder_organisation_id: int, reason: str, action: str) -> Responsibility:
+            holder_organisation_id: int, reason: str, action: str, granted: dict | None = None) -> Responsibility:
     record = journal.record(
         session, actor=actor, action=action, subject_type=ref.subject_type, subject_id=ref.subject_id,
-        data={"holder_user_id": holder_user_id, "holder_organisation_id": holder_organisation_id, "reason": reason},
+        data={"holder_user_id": holder_user_id, "holder_organisation_id": holder_organisation_id, "reason": reason,
+              **({"granted": granted} if granted else {})},
         topics=ref.topics,
     )
     row = Responsibility(subject_type=ref.subject_type, subject_id=ref.subject_id, holder_user_id=holder_user_id,
@@ -97,8 +98,10 @@ def handover(session: Session, *, principal: Principal, subject_type: str, subje
                            code="invalid_holder")
     if current.holder_user_id == target.id:
         raise Conflict("this person already holds it", code="already_holder")
+    granted = subjects.receive(session, subject_type, subject_id, target.id, target.role)
     return _append(session, actor=principal.actor, ref=ref, holder_user_id=target.id,
-                   holder_organisation_id=target.organisation_id, reason=reason, action="responsibility.handover")
+                   holder_organisation_id=target.organisation_id, reason=reason, action="responsibility.handover",
+                   granted=granted)
 
 
 def take(session: Session, *, principal: Principal, ref: subjects.SubjectRef, reason: str) -> Responsibility | None:

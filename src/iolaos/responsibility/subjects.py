@@ -27,12 +27,24 @@ class SubjectRef:
 
 
 Loader = Callable[[Session, Principal, int], SubjectRef]
+Receiver = Callable[[Session, int, int, str], dict]
+"""(session, subject id, the new holder's user id, their role) → what it granted them (journalled), or raises
+with the reason they could not act on the subject."""
 _LOADERS: dict[str, Loader] = {}
+_RECEIVERS: dict[str, Receiver] = {}
 
 
-def register(subject_type: str, loader: Loader) -> None:
-    """Make ``subject_type`` a subject of responsibility."""
+def register(subject_type: str, loader: Loader, receiver: Receiver | None = None) -> None:
+    """Make ``subject_type`` a subject of responsibility; ``receiver`` makes a new holder able to act on it."""
     _LOADERS[subject_type] = loader
+    if receiver is not None:
+        _RECEIVERS[subject_type] = receiver
+
+
+def receive(session: Session, subject_type: str, subject_id: int, user_id: int, role: str) -> dict:
+    """Let a new holder act on the subject, or refuse the handover up front with the reason."""
+    receiver = _RECEIVERS.get(subject_type)
+    return receiver(session, subject_id, user_id, role) if receiver is not None else {}
 
 
 def load(session: Session, principal: Principal, subject_type: str, subject_id: int) -> SubjectRef:
