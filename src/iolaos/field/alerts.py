@@ -83,7 +83,8 @@ def _may_raise_sos(session: Session, principal: Principal, patrol: Patrol) -> bo
     return True
 
 
-def acknowledge(session: Session, *, principal: Principal, alert_id: int, note: str) -> tuple[SafetyAlert, Patrol]:
+def acknowledge(session: Session, *, principal: Principal, alert_id: int, note: str, now: datetime | None = None
+                ) -> tuple[SafetyAlert, Patrol]:
     """A dispatcher takes note of an alert; it closes, and a new one of the same kind may open later."""
     principal.scope("alert.manage")
     alert, patrol = _visible(session, principal, alert_id)
@@ -94,7 +95,7 @@ def acknowledge(session: Session, *, principal: Principal, alert_id: int, note: 
         raise Conflict({"message": "already acknowledged", "status": alert.status, "allowed": []},
                        code="illegal_transition")
     alert.status, alert.open_key = "acknowledged", None
-    alert.acknowledged_by_user_id, alert.acknowledged_at = principal.user_id, utcnow()
+    alert.acknowledged_by_user_id, alert.acknowledged_at = principal.user_id, now or utcnow()
     session.flush()
     journal.record(session, actor=principal.actor, action="alert.acknowledge", subject_type="patrol",
                    subject_id=patrol.id, data={"alert_id": alert.id, "kind": alert.kind, "note": note},

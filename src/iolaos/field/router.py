@@ -121,9 +121,11 @@ def list_alerts(session: SessionDep, principal: PrincipalDep, status: Literal["o
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut, summary="Acknowledge a safety alert",
              responses=WRITE)
-def acknowledge(session: SessionDep, principal: PrincipalDep, alert_id: Id, body: NoteIn) -> AlertOut:
+def acknowledge(request: Request, session: SessionDep, principal: PrincipalDep, alert_id: Id, body: NoteIn
+                ) -> AlertOut:
     """A dispatcher takes note of the alert."""
-    alert, patrol = alerts.acknowledge(session, principal=principal, alert_id=alert_id, note=body.note)
+    alert, patrol = alerts.acknowledge(session, principal=principal, alert_id=alert_id, note=body.note,
+                                       now=request.app.state.clock())
     return AlertOut.model_validate(alerts.alert_out(alert, patrol))
 
 

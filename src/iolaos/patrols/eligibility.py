@@ -43,7 +43,7 @@ def params_from(settings: Settings) -> Params:
 
 def commitments(session: Session, volunteer_ids: list[int] | None, lo: datetime, hi: datetime, now: datetime,
                 *, skip_patrol: int | None = None) -> dict[int, list[Interval]]:
-    """Time each volunteer is bound to patrols overlapping [lo, hi), by volunteer.
+    """Time each volunteer is bound to patrols near [lo, hi) (a day either side, for rest and 24-hour limits).
 
     Proposals and acceptances count with their shift while it has not ended (an ended one will expire and binds
     nobody); a check-in counts from the earlier of check-in and shift start to the later of shift end and now;
@@ -68,8 +68,7 @@ def commitments(session: Session, volunteer_ids: list[int] | None, lo: datetime,
             interval = (epoch(min(checked_in, start)), epoch(max(end, now)))
         else:
             interval = (epoch(start), epoch(end))
-        if interval[1] > epoch(lo) and interval[0] < epoch(hi):
-            out.setdefault(volunteer_id, []).append(interval)
+        out.setdefault(volunteer_id, []).append(interval)
     return out
 
 

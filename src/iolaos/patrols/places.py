@@ -21,6 +21,18 @@ def all_places(patrol: Patrol) -> list[str | None]:
     return [*patrol.skills, *([None] * patrol.crew_size)][:patrol.crew_size]
 
 
+def merged_skills(kept: list[str], needed: list[str]) -> list[str]:
+    """Skills a patrol keeps and the new category needs, each as often as either asks (an upgrade never drops a
+    skilled place someone may hold)."""
+    counts = Counter(kept) | Counter(needed)
+    order = [*needed, *kept]
+    out: list[str] = []
+    for skill in order:
+        if out.count(skill) < counts[skill]:
+            out.append(skill)
+    return out
+
+
 def open_places(session: Session, patrol: Patrol) -> list[str | None]:
     """The places no proposed, accepted or checked-in crew member holds, with their skills."""
     held = list(session.scalars(select(Assignment.slot_skill).where(Assignment.patrol_id == patrol.id,

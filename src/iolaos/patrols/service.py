@@ -430,7 +430,8 @@ def upgrade(session: Session, *, principal: Principal, patrol: Patrol, crew_size
         for a in session.scalars(select(Assignment).where(Assignment.patrol_id == patrol.id,
                                                           Assignment.status == "proposed")):
             a.status, a.decline_reason, a.updated_at = "cancelled", reason, utcnow()
-    patrol.crew_size, patrol.required_skills = max(crew_size, patrol.crew_size), ",".join(required_skills)
+    patrol.crew_size = max(crew_size, patrol.crew_size)
+    patrol.required_skills = ",".join(places.merged_skills(patrol.skills, required_skills))
     patrol.capability, patrol.risk_category, patrol.updated_at = capability, risk_category, utcnow()
     session.flush()
     _restaff(session, patrol)

@@ -237,7 +237,7 @@ def _existing_need(built: Built, patrol: Patrol, req: Requirement, crew: list[tu
     converting = patrol.capability != req.rule.capability
     holding = [a for a in crew if a[1] in (CREW_NOW if converting else HOLDING)]
     if key in built.upgrades:
-        skills = list(req.rule.required_skills)
+        skills = places.merged_skills(patrol.skills, list(req.rule.required_skills))
         size = max(req.rule.crew_size, patrol.crew_size)
         all_places = [*skills, *([None] * size)][:size]
     else:
