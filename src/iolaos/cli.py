@@ -42,6 +42,16 @@ def docs_permissions(out: Annotated[Path, typer.Option(help="where to write")] =
     typer.echo(f"wrote {out}")
 
 
+@docs_app.command("patrols")
+def docs_patrols(out: Annotated[Path, typer.Option(help="where to write")] = Path("docs/patrols.md")) -> None:
+    """Render the patrol's state machine (transition table and diagrams) into its doc page."""
+    from iolaos.config import Settings
+    from iolaos.patrols.machine import rewrite_doc
+
+    out.write_text(rewrite_doc(out.read_text(encoding="utf-8"), Settings.model_construct()), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
 def _engine():
     from iolaos.db import make_engine
 

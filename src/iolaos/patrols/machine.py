@@ -109,6 +109,8 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
                "patrol.check_out"),
     Transition("expire_assignment", "assignment", ("proposed", "accepted"), "expired", SYSTEM, None,
                "assignment.expire", opens=_END),
+    Transition("staff", "patrol", ("planned",), "staffed", SYSTEM, None, "assignment.accept"),
+    Transition("unstaff", "patrol", ("staffed",), "planned", SYSTEM, None, "assignment.decline"),
     Transition("start", "patrol", ("planned", "staffed"), "active", OPERATOR, "patrol.operate", "patrol.start",
                opens=_START_LEAD, closes=_END, overridable=("minimum_crew", "required_skills")),
     Transition("field_status", "patrol", ("active",), "active", OPERATOR, "patrol.operate", "patrol.field_status"),
@@ -118,6 +120,8 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
                "patrol.cancel", closes=_END),
     Transition("upgrade", "patrol", ("planned", "staffed"), "planned", SYSTEM, "plan.write", "patrol.upgrade",
                closes=_END),
+    Transition("recategorise", "patrol", ("planned", "staffed"), "planned", SYSTEM, "plan.write",
+               "patrol.recategorise", closes=_END),
     Transition("expire", "patrol", ("planned", "staffed"), "expired", SYSTEM, None, "patrol.expire", opens=_END),
 )}
 
@@ -158,3 +162,34 @@ def render_markdown(settings: Settings) -> str:
                     f"{t.permission or '–'} | {t.window_text(settings)} | `{t.action}` | "
                     f"{', '.join(t.overridable) or '–'} |")
     return "\n".join(rows) + "\n"
+
+
+BEGIN, END = "<!-- generated from src/iolaos/patrols/machine.py: begin -->", "<!-- generated: end -->"
+
+
+def render_diagrams() -> str:
+    """Mermaid state diagrams of the patrol and of one assignment."""
+    out = []
+    for subject in ("patrol", "assignment"):
+        lines = ["```mermaid", "stateDiagram-v2"]
+        for t in TRANSITIONS.values():
+            if t.subject != subject:
+                continue
+            for source in t.sources:
+                start = "[*]" if source == "none" else source
+                if start != t.target:
+                    lines.append(f"    {start} --> {t.target}: {t.name}")
+        out.append("\n".join([*lines, "```"]))
+    return "\n\n".join(out) + "\n"
+
+
+def render_section(settings: Settings) -> str:
+    """The generated part of docs/patrols.md (between its markers)."""
+    return f"{BEGIN}\n\n{render_diagrams()}\n{render_markdown(settings)}\n{END}"
+
+
+def rewrite_doc(text: str, settings: Settings) -> str:
+    """``text`` with its generated section replaced by the table as the code has it now."""
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return head + render_section(settings) + tail
