@@ -123,11 +123,13 @@ def excluded(session: Session, patrol_id: int) -> set[int]:
 
 
 def problems_for(session: Session, settings: Settings, patrol: Patrol, volunteer: Volunteer, *,
-                 slot_skill: str | None, now: datetime, engine_rules: bool = False) -> list[tuple[str, str]]:
+                 slot_skill: str | None, now: datetime, engine_rules: bool = False, from_time: datetime | None = None
+                 ) -> list[tuple[str, str]]:
     """Every rule (name, why) the volunteer on this place of this patrol would break now.
 
     ``engine_rules``: also refuse volunteers who declined or were removed (the engine never proposes them again;
-    a leader's accept or a dispatcher's direct assignment may bring them back).
+    a leader's accept or a dispatcher's direct assignment may bring them back). ``from_time``: the work starts
+    then rather than at the shift's start (a check-in before the shift counts from the check-in).
     """
     found: list[tuple[str, str]] = []
     if patrol.shift_end <= now:
@@ -143,9 +145,10 @@ def problems_for(session: Session, settings: Settings, patrol: Patrol, volunteer
                        tuple(windows_of(session, ids, patrol.shift_start, patrol.shift_end).get(volunteer.id, ())),
                        tuple(bound.get(volunteer.id, ())))
     need = need_of(session, patrol)
-    if not engine_rules:
-        need = Need(need.key, need.zone_id, need.lon, need.lat, need.start, need.end, need.capability,
-                    need.category, need.slots)
+    start = min(need.start, epoch(from_time)) if from_time is not None else need.start
+    if not engine_rules or start != need.start:
+        need = Need(need.key, need.zone_id, need.lon, need.lat, start, need.end, need.capability,
+                    need.category, need.slots, excluded=need.excluded if engine_rules else frozenset())
     found += problems(person, organisation(session, volunteer.organisation_id), need, slot_skill,
                       params_from(settings))
     return found
@@ -164,7 +167,8 @@ def require(session: Session, settings: Settings, patrol: Patrol, volunteer: Vol
     ``overrides`` are rule names a dispatcher asked to override; only those in ``may_override`` can be.
     ``only`` limits the check to these rules.
     """
-    found = problems_for(session, settings, patrol, volunteer, slot_skill=slot_skill, now=now)
+    found = problems_for(session, settings, patrol, volunteer, slot_skill=slot_skill, now=now,
+                         from_time=now if only == AT_CHECK_IN else None)
     if only is not None:
         found = [(rule, text) for rule, text in found if rule in only]
     waived = [{"rule": rule, "problem": text} for rule, text in found if rule in overrides and rule in may_override]
