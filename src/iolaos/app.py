@@ -29,9 +29,12 @@ from iolaos.field.router import router as field_router
 from iolaos.health.router import router as health_router
 from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
+from iolaos.notifications import service as notifications
+from iolaos.notifications.router import router as notifications_router
 from iolaos.ogc.router import router as ogc_router
 from iolaos.organisations.router import router as organisations_router
 from iolaos.planning.router import router as planning_router
+from iolaos.pwa import mount_pwa
 from iolaos.realtime.hub import Hub
 from iolaos.realtime.router import router as realtime_router
 from iolaos.recognition.router import router as recognition_router
@@ -48,6 +51,7 @@ log = logging.getLogger(__name__)
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; engines and clients are created in the lifespan, not at import."""
     settings = settings or get_settings()
+    notifications.install(settings)  # outbox rows are written with the audit records that cause them
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -98,6 +102,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cap_router)
     app.include_router(exports_router)
     app.include_router(documents_router)
+    app.include_router(notifications_router)
+    if settings.notify_sms_url == "fake":  # the demo's SMS gateway (notifications/fakesms.py)
+        from iolaos.notifications.fakesms import FakeSmsGateway
+
+        app.state.fake_sms = FakeSmsGateway()
+        app.mount("/fake-sms", app.state.fake_sms.app)
     _mount_web(app, settings)
     return app
 
@@ -114,6 +124,7 @@ def _mount_web(app: FastAPI, settings: Settings) -> None:
     else:
         log.warning("Leaflet is missing at %s; run `make web` (the maps will not load)", leaflet)
     app.mount("/static", StaticFiles(directory=web / "static", check_dir=False), name="static")
+    mount_pwa(app, web)
     for path, name in (("/", "index.html"), ("/field", "field.html"), ("/review", "review.html")):
         app.add_route(path, _page(web / name, settings), methods=["GET"], include_in_schema=False)
 
