@@ -119,7 +119,7 @@ def start_push_service() -> tuple[PushService, ThreadingHTTPServer]:
     service = PushService(free_port())
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             try:
                 status = service.handle(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
@@ -147,7 +147,7 @@ class Mailbox:
     hold: set[int] = field(default_factory=set)  # 1-based numbers of DATA commands to hold without an answer
     holding: threading.Event = field(default_factory=threading.Event)
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         from email import message_from_bytes, policy
 
         mail = message_from_bytes(envelope.content, policy=policy.default)
