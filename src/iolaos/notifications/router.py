@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -30,7 +31,7 @@ def config(request: Request, principal: PrincipalDep) -> ConfigOut:
 
     settings = request.app.state.settings
     path = settings.notify_vapid_private_key
-    key = public_key_from_file(path) if path is not None and path.exists() else None
+    key = public_key_from_file(Path(path)) if path is not None and Path(path).exists() else None
     channels = [c for c, on in (("push", key is not None), ("email", bool(settings.notify_smtp_host)),
                                 ("sms", bool(settings.notify_sms_url))) if on]
     return ConfigOut(vapid_public_key=key, channels=channels)
