@@ -125,3 +125,30 @@ def test_field_page_opens_offline_and_sends_the_queued_report_once(serve, browsi
         browsing.guard.assert_clean()
     finally:
         again.stop()
+
+
+def test_console_shows_each_notifications_delivery_status(serve, browsing, demo_passwords, engine):
+    from iolaos.auth.models import User
+    from iolaos.volunteers.models import Volunteer
+    from tests.web.server import DESKTOP
+
+    with session_scope(engine) as session:  # the Limni leader is on duty, so a smoke report in their area reaches them
+        leader = session.scalar(select(User.id).where(User.username == "leader.limni"))
+        session.scalar(select(Volunteer).where(Volunteer.user_id == leader)).status = "available"
+    server = serve()
+    _, page = browsing.open(server, "/", viewport=DESKTOP)
+    sign_in(page, "dispatcher.sterea", demo_passwords["dispatcher.sterea"])
+    token = page.evaluate("localStorage.getItem('iolaos.token')")
+    made = page.evaluate("""(token) => fetch('/api/v1/incidents', {method: 'POST', headers: {'Content-Type':
+        'application/json', Authorization: `Bearer ${token}`}, body: JSON.stringify({kind: 'smoke',
+        point: {type: 'Point', coordinates: [23.45, 38.80]}})}).then(r => r.status)""", token)
+    assert made == 201
+    page.click("#tab-safety")
+    page.evaluate("window.iolaosConsole.state.notifications.load()")
+    badge = page.locator('#notifications li .deliveries [data-channel="email"]').first
+    badge.wait_for(timeout=15_000)
+    assert badge.get_attribute("data-status") == "pending"
+    assert "αναμονή" in badge.inner_text()
+    row = page.locator("#notifications li").first.inner_text()
+    assert "Καπνός" in row
+    browsing.guard.assert_clean()

@@ -383,6 +383,17 @@ export const EL = {
   'notify.lifesafety': 'Το SOS και η απώλεια επαφής φτάνουν πάντα, και στις ώρες ησυχίας.',
   'notify.save': 'Αποθήκευση',
   'notify.saved': 'Οι προτιμήσεις αποθηκεύτηκαν',
+  'notify.status.title': 'Ειδοποιήσεις και παράδοσή τους',
+  'notify.status.none': 'Καμία ειδοποίηση ακόμη.',
+  'notify.status.suppressed': 'Δεν στάλθηκε: {why}',
+  'notify.why.off_duty': 'εκτός υπηρεσίας',
+  'notify.why.unavailable': 'μη διαθέσιμος',
+  'notify.state.pending': 'αναμονή',
+  'notify.state.sending': 'αποστολή',
+  'notify.state.sent': 'εστάλη',
+  'notify.state.failed': 'απέτυχε',
+  'notify.state.skipped': 'παραλείφθηκε',
+  'notify.state.unknown': 'άγνωστο',
 };
 
 export const EN = {
@@ -767,4 +778,15 @@ export const EN = {
   'notify.lifesafety': 'SOS and lost contact always come through, quiet hours or not.',
   'notify.save': 'Save',
   'notify.saved': 'Preferences saved',
+  'notify.status.title': 'Notifications and their delivery',
+  'notify.status.none': 'No notifications yet.',
+  'notify.status.suppressed': 'Not sent: {why}',
+  'notify.why.off_duty': 'off duty',
+  'notify.why.unavailable': 'unavailable',
+  'notify.state.pending': 'waiting',
+  'notify.state.sending': 'sending',
+  'notify.state.sent': 'sent',
+  'notify.state.failed': 'failed',
+  'notify.state.skipped': 'skipped',
+  'notify.state.unknown': 'unknown',
 };
