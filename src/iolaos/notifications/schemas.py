@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 HhMm = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 Key = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]+={0,2}$", min_length=8, max_length=200)]
-Endpoint = Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$", max_length=1000)]
+# Printable ASCII only: push services' URLs are, and PostgreSQL refuses NUL characters in text.
+Endpoint = Annotated[str, StringConstraints(pattern=r"^https?://[\x21-\x7e]+$", max_length=1000)]
 
 
 class PreferencesIn(BaseModel):
