@@ -33,9 +33,12 @@ from iolaos.health.router import router as health_router
 from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
 from iolaos.kit.time import utcnow
+from iolaos.notifications import service as notifications
+from iolaos.notifications.router import router as notifications_router
 from iolaos.ogc.router import router as ogc_router
 from iolaos.organisations.router import router as organisations_router
 from iolaos.planning.router import router as planning_router
+from iolaos.pwa import mount_pwa
 from iolaos.realtime.hub import Hub
 from iolaos.realtime.router import router as realtime_router
 from iolaos.recognition.router import router as recognition_router
@@ -55,6 +58,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     ``clock`` is the time every rule with a time window reads (``app.state.clock``); tests drive it.
     """
     settings = settings or get_settings()
+    notifications.install(settings)  # outbox rows are written with the audit records that cause them
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -115,6 +119,12 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(cap_router)
     app.include_router(exports_router)
     app.include_router(documents_router)
+    app.include_router(notifications_router)
+    if settings.notify_sms_url == "fake":  # the demo's SMS gateway (notifications/fakesms.py)
+        from iolaos.notifications.fakesms import FakeSmsGateway
+
+        app.state.fake_sms = FakeSmsGateway()
+        app.mount("/fake-sms", app.state.fake_sms.app)
     _mount_web(app, settings)
     return app
 
@@ -131,6 +141,7 @@ def _mount_web(app: FastAPI, settings: Settings) -> None:
     else:
         log.warning("Leaflet is missing at %s; run `make web` (the maps will not load)", leaflet)
     app.mount("/static", StaticFiles(directory=web / "static", check_dir=False), name="static")
+    mount_pwa(app, web)
     for path, name in (("/", "index.html"), ("/field", "field.html"), ("/review", "review.html")):
         app.add_route(path, _page(web / name, settings), methods=["GET"], include_in_schema=False)
 

@@ -15,6 +15,7 @@ from iolaos.config import get_settings
 from iolaos.errors import IolaosError
 from iolaos.field import cli as field_cli
 from iolaos.journal import cli as audit_cli
+from iolaos.notifications import cli as notify_cli
 from iolaos.risk import cli as risk_cli
 from iolaos.worker import command as worker_command
 
@@ -29,6 +30,15 @@ app.add_typer(field_cli.field_app, name="field")
 app.add_typer(field_cli.retention_app, name="retention")
 app.add_typer(risk_cli.app, name="risk")
 app.command("worker")(worker_command)  # periodic jobs of a deployment (deploy/)
+app.add_typer(notify_cli.app, name="notify")
+
+
+@app.callback()
+def _install_hooks() -> None:
+    """Commands write notifications with the records that cause them, as the API does (e.g. a risk import)."""
+    from iolaos.notifications import service as notifications
+
+    notifications.install(get_settings())
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 

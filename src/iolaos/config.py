@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -21,6 +21,12 @@ def _default_routing() -> dict[str, list[str]]:
     from iolaos.incidents.routing import DEFAULT_ROUTING
 
     return DEFAULT_ROUTING
+
+
+def _default_notify_rules() -> dict[str, dict[str, Any]]:
+    from iolaos.notifications.rules import DEFAULT_RULES
+
+    return {name: dict(rule) for name, rule in DEFAULT_RULES.items()}
 
 
 class Settings(BaseSettings):
@@ -165,6 +171,47 @@ class Settings(BaseSettings):
                                       "/metrics; unset: /metrics answers only loopback peers")
     worker_checkpoint_dir: Path | None = Field(default=None, description="folder for checkpoint files; keep it "
                                                "off the database server")
+
+    # --- notifications by rule: Web Push, e-mail, SMS (src/iolaos/notifications, docs/notifications.md) ---
+    notify_rules: dict[str, dict[str, Any]] = Field(
+        default_factory=_default_notify_rules, description="rule name → {enabled, recipients, life_safety, "
+        "channels, …} (JSON); merged over the defaults in notifications/rules.py")
+    notify_channels_default: list[str] = Field(default_factory=lambda: ["push", "email"], description="channels "
+                                               "of a user who has not chosen any (push, email, sms)")
+    worker_notify_seconds: float = Field(default=2.0, ge=0, description="`iolaos worker`: how often due "
+                                         "notifications are delivered; 0 = off")
+    notify_max_tries: int = Field(default=5, ge=1, le=50, description="attempts per (notification, channel) "
+                                  "before giving up")
+    notify_backoff_seconds: float = Field(default=30.0, gt=0, description="wait after the first failed attempt; "
+                                          "doubled after each further failure")
+    notify_backoff_max_seconds: float = Field(default=3600.0, gt=0, description="longest wait between attempts")
+    notify_lease_seconds: float = Field(default=60.0, gt=0, description="how long a worker holds a delivery it "
+                                        "is sending; a delivery still held after this was interrupted")
+    notify_send_timeout: float = Field(default=10.0, gt=0, description="seconds one send may take (keep it "
+                                       "well under notify_lease_seconds)")
+    notify_batch: int = Field(default=200, ge=1, description="deliveries one worker turn sends at most")
+    notify_base_url: str = Field(default="http://127.0.0.1:8000", description="address of the service put in "
+                                 "e-mails and notifications as a link")
+    notify_vapid_private_key: Path | None = Field(default=None, description="VAPID private key (PEM) from "
+                                                  "`iolaos notify vapid-keygen`; unset: no Web Push")
+    notify_vapid_subject: str = Field(default="mailto:ops@iolaos.invalid", description="VAPID `sub` claim: a "
+                                      "mailto: or https: contact for push services")
+    notify_push_ttl: int = Field(default=3600, ge=0, description="seconds a push service keeps an undelivered "
+                                 "message")
+    notify_smtp_host: str | None = Field(default=None, description="SMTP server; unset: no e-mail")
+    notify_smtp_port: int = Field(default=25, ge=1, le=65535)
+    notify_smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection with STARTTLS")
+    notify_smtp_username: str | None = None
+    notify_smtp_password: str | None = None
+    notify_smtp_from: str = Field(default="IOLAOS <noreply@iolaos.invalid>", description="From: of e-mails")
+    notify_sms_url: str | None = Field(default=None, description="SMS gateway URL (HTTP POST, JSON body); "
+                                       "'fake' uses the built-in fake gateway; unset: no SMS")
+    notify_sms_body: dict[str, str] = Field(
+        default_factory=lambda: {"to": "{to}", "text": "{text}", "reference": "{reference}"},
+        description="JSON body template of a gateway request: each value is formatted with {to}, {text}, "
+                    "{reference}")
+    notify_sms_headers: dict[str, str] = Field(default_factory=dict, description="extra headers of gateway "
+                                               "requests (e.g. Authorization)")
 
     @property
     def is_sqlite(self) -> bool:

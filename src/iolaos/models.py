@@ -10,6 +10,7 @@ def import_all_models() -> None:
     from iolaos.idempotency import models as _idempotency  # noqa: F401
     from iolaos.incidents import models as _incidents  # noqa: F401
     from iolaos.journal import models as _journal  # noqa: F401
+    from iolaos.notifications import models as _notifications  # noqa: F401
     from iolaos.organisations import models as _organisations  # noqa: F401
     from iolaos.patrols import models as _patrols  # noqa: F401
     from iolaos.planning import models as _planning  # noqa: F401

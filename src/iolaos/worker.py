@@ -1,7 +1,8 @@
 """``iolaos worker``: one process that runs the periodic jobs of a deployment on intervals from settings.
 
 Jobs: the lost-contact sweep (``IOLAOS_WORKER_SWEEP_SECONDS``), the retention purge
-(``IOLAOS_WORKER_PURGE_SECONDS``) and signed audit checkpoints (``IOLAOS_WORKER_CHECKPOINT_SECONDS`` with
+(``IOLAOS_WORKER_PURGE_SECONDS``), notification delivery (``IOLAOS_WORKER_NOTIFY_SECONDS``, docs/notifications.md)
+and signed audit checkpoints (``IOLAOS_WORKER_CHECKPOINT_SECONDS`` with
 ``IOLAOS_WORKER_CHECKPOINT_KEY`` and ``IOLAOS_WORKER_CHECKPOINT_DIR``). A failing job is logged and tried again
 at its next turn; it never stops the others. Run exactly one worker per deployment (the jobs are safe to
 repeat, but one is enough). SIGTERM/SIGINT stop it between jobs.
@@ -69,6 +70,14 @@ def build_jobs(engine: Engine, settings: Settings) -> list[Job]:
         jobs.append(Job("shift_expiry", settings.worker_sweep_seconds, lambda: expire(engine)))
     if settings.worker_purge_seconds:
         jobs.append(Job("retention_purge", settings.worker_purge_seconds, lambda: purge(engine, settings)))
+    if settings.worker_notify_seconds:
+        from iolaos.notifications.channels import build_senders
+        from iolaos.notifications.delivery import deliver_due, worker_name
+
+        senders, name = build_senders(settings), worker_name()
+        log.info("notification channels: %s", ", ".join(sorted(senders)) or "none configured")
+        jobs.append(Job("notifications", settings.worker_notify_seconds,
+                        lambda: deliver_due(engine, settings, senders, worker=name)))
     if settings.worker_checkpoint_seconds:
         if settings.worker_checkpoint_key is None or settings.worker_checkpoint_dir is None:
             log.warning("audit checkpoints off: set IOLAOS_WORKER_CHECKPOINT_KEY and IOLAOS_WORKER_CHECKPOINT_DIR")
@@ -93,8 +102,10 @@ def run_job(job: Job) -> bool:
 def run(settings: Settings, *, once: bool = False, stop: threading.Event | None = None) -> int:
     """Loop over the jobs until stopped (``once``: run each once and return); returns the number of failures."""
     from iolaos.db import make_engine
+    from iolaos.notifications import service as notifications
 
     stop = stop or threading.Event()
+    notifications.install(settings)  # the lost-contact sweep's alerts notify like the API's
     engine = make_engine(settings)
     jobs = build_jobs(engine, settings)
     failures = 0

@@ -17,6 +17,7 @@ from iolaos.db import session_scope
 from iolaos.journal.models import AuditRecord
 from iolaos.organisations.models import Organisation
 from iolaos.volunteers.models import Volunteer
+from tests.notifications import recipes as notification_recipes
 from tests.planning import recipes as planning_recipes
 
 MANTOUDI = {"type": "Point", "coordinates": [23.45, 38.80]}
@@ -177,6 +178,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
                            {"to_user_id": ids.coordinator_mantoudi, "reason": "not mine"})))
         (_acknowledged_incident(c, si))),
     **planning_recipes.RECIPES,  # risk map, coverage policy, plans, patrols and proposals (issue 6)
+    **notification_recipes.RECIPES,  # one's channels and push subscriptions (issue 18)
     ("POST", "/api/v1/patrols/{patrol_id}/check-in"): lambda ids, pw, c, si: (
         (lambda p: (Call("leader.limni", f"/api/v1/patrols/{p[0]}/check-in", {"volunteer_ids": p[1]}),
                     Call("leader.penteli", f"/api/v1/patrols/{p[0]}/check-in", {"volunteer_ids": p[1]})))

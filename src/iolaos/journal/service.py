@@ -66,6 +66,24 @@ def wake_listeners() -> list[Any]:
     return list(_wake_listeners)
 
 
+# Called inside record(), in the recording transaction, with (session, record, data): features that derive rows from
+# history (the notification outbox) register here explicitly from create_app() and the CLI, never at import, so
+# that what they write commits or rolls back together with the record that caused it.
+_record_hooks: list[Callable[[Session, AuditRecord, dict[str, Any]], None]] = []
+
+
+def add_record_hook(hook: Callable[[Session, AuditRecord, dict[str, Any]], None]) -> None:
+    """Call ``hook(session, record, data)`` after every ``record()``, in the same transaction (once per hook)."""
+    if hook not in _record_hooks:
+        _record_hooks.append(hook)
+
+
+def remove_record_hook(hook: Callable[[Session, AuditRecord, dict[str, Any]], None]) -> None:
+    """Stop calling ``hook``."""
+    if hook in _record_hooks:
+        _record_hooks.remove(hook)
+
+
 def record(
     session: Session,
     *,
@@ -110,7 +128,10 @@ def record(
     if event is not None:
         for listener in list(_wake_listeners):
             after_commit(session, lambda listener=listener, event_seq=event_seq: listener(event_seq))
-    return AuditRecord(**values)
+    written = AuditRecord(**values)
+    for hook in _record_hooks:
+        hook(session, written, data or {})
+    return written
 
 
 def _append(conn: Connection, audit: dict[str, Any], event: dict[str, Any] | None) -> None:

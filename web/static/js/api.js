@@ -1,6 +1,11 @@
 // Calls to the IOLAOS API with the bearer token; every failure becomes an ApiError {status, error, detail}.
+import { cachedAnswer, forgetAnswers } from './offline-cache.js';
 const TOKEN_KEY = 'iolaos.token';
 let pending = 0;
+const reads = new Set();  // GET paths answered so far (the service worker's first visit re-reads them to keep them)
+
+/** The GET paths (with their queries) this page has read successfully so far. */
+export function readsSoFar() { return [...reads]; }
 
 /** How many API calls are waiting for an answer (the browser tests wait for 0 before cutting the network). */
 export function inflight() { return pending; }
@@ -20,7 +25,7 @@ export class ApiError extends Error {
 
 export function getToken() { return localStorage.getItem(TOKEN_KEY); }
 export function setToken(token) { localStorage.setItem(TOKEN_KEY, token); }
-export function clearToken() { localStorage.removeItem(TOKEN_KEY); }
+export function clearToken() { localStorage.removeItem(TOKEN_KEY); forgetAnswers(); }
 
 /** path with a query string built from the non-empty values of query. */
 export function withQuery(path, query) {
@@ -47,7 +52,11 @@ export async function api(path, { method = 'GET', query, json, form, headers = {
   } else if (form) {
     init.body = new URLSearchParams(form);
   }
-  if (navigator.onLine === false) throw new ApiError(0, 'network', 'offline');  // do not even try
+  if (navigator.onLine === false) {  // do not even try; a read the service worker kept is answered from it
+    const kept = method === 'GET' && !raw ? await cachedAnswer(withQuery(path, query)) : undefined;
+    if (kept !== undefined) return kept;
+    throw new ApiError(0, 'network', 'offline');
+  }
   let resp;
   pending += 1;
   try {
@@ -58,6 +67,7 @@ export async function api(path, { method = 'GET', query, json, form, headers = {
     pending -= 1;
   }
   if (!resp.ok) throw await toError(resp, Boolean(token));
+  if (method === 'GET') reads.add(withQuery(path, query));
   if (raw) return resp;
   if (resp.status === 204) return null;
   const type = resp.headers.get('content-type') || '';

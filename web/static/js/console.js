@@ -4,6 +4,7 @@ import { applyI18n, athensDay, fmtDateTime, fmtDay, getLang, t } from './i18n.js
 import { Live } from './live.js';
 import { createMap, fetchMunicipalities, fetchRisk, incidentMarker, L, ZoneLayer } from './map.js';
 import { FieldOps } from './console-field.js';
+import { NotificationStatus } from './console-notify.js';
 import { Planning } from './console-planning.js';
 import { badge, ensureSignedIn, fill, h, reloadOnSignOut, toast, topBar } from './ui.js';
 
@@ -41,6 +42,7 @@ async function main() {
   setupTabs();
   state.planning = new Planning({ state, can, orgName, onCount: (n, g) => setCounts(n, g) });
   state.field = new FieldOps({ state, can, onCount: setAlertCount });
+  state.notifications = new NotificationStatus({ pane: document.getElementById('pane-safety') });  // console-notify.js
   document.getElementById('sos-banner').addEventListener('click', () => document.getElementById('tab-safety').click());
   state.live = new Live({ topics: topics(), onEvent, onResync: () => refreshAll(), indicator: conn }).start();
   document.getElementById('show-closed').addEventListener('change', () => loadIncidents());

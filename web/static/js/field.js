@@ -6,6 +6,8 @@ import { Live } from './live.js';
 import { createMap, fetchMunicipalities, fetchRisk, incidentMarker, L, ZoneLayer } from './map.js';
 import { Outbox } from './outbox.js';
 import { PositionSharer, patrolActions, sosTarget } from './field-patrol.js';
+import { setupNotifications } from './field-notify.js';
+import { setupPwa } from './field-pwa.js';
 import { askReason, badge, ensureSignedIn, fill, h, reloadOnSignOut, riskChip, toast, topBar } from './ui.js';
 
 const KINDS = ['smoke', 'wildfire', 'suspicious_activity', 'other'];
@@ -35,6 +37,7 @@ async function main() {
   state.outbox = new Outbox({ key: `iolaos.outbox.${state.me.id}`, onChange: renderOutbox, onSent });
   renderOutbox(state.outbox.items);
   state.outbox.flush();
+  setupPwa({ outbox: state.outbox });  // offline reloads, Background Sync (field-pwa.js)
   state.sharer = new PositionSharer({ key: `iolaos.positions.${state.me.id}`, onChange: renderShare });
   $('sos').addEventListener('click', openSos);
   api('/api/v1/volunteers', { query: { limit: 500 } }).then((list) => {
@@ -48,6 +51,7 @@ async function main() {
   window.addEventListener('iolaos:lang', () => { renderOrgLine(); fillSelects(); renderIncidents(); renderPatrols(); renderOutbox(state.outbox.items); renderLocation(); });
   window.iolaosField = { state };
   await refresh();
+  setupNotifications($('main'));  // channels and this phone's push subscription (field-notify.js)
 }
 
 function renderOrgLine() {

@@ -1,0 +1,1 @@
+"""Notifications by rule over Web Push, e-mail and SMS (docs/notifications.md)."""
