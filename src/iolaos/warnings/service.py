@@ -94,7 +94,7 @@ def _apply(warning: PublicWarning, content: WarningContent, resolved: areas.Reso
     warning.area_desc_el, warning.area_desc_en = resolved.desc_el[:500], resolved.desc_en[:500]
     warning.geocodes = "\n".join(f"{n}={v}" for n, v in resolved.geocodes)
     warning.region_id = min(resolved.region_ids) if resolved.region_ids else None
-    warning.expires = content.expires
+    warning.expires = content.expires.replace(microsecond=0)  # CAP times have whole seconds
 
 
 def _record(session: Session, principal: Principal, warning: PublicWarning, action: str, data: dict[str, Any]) -> None:
