@@ -42,6 +42,7 @@ def test_dispatcher_drafts_publishes_updates_and_cancels_a_warning(serve, browsi
     _, page = browsing.open(server, "/", viewport=DESKTOP)
     sign_in(page, "dispatcher.attica", demo_passwords["dispatcher.attica"])
     page.click("#tab-warnings")
+    expect(page.locator("#warn-new")).to_be_enabled()  # the templates have loaded
     page.click("#warn-new")
     expect(page.locator("#warn-form")).to_be_visible()
     expect(page.locator("#warn-incident")).to_have_value(str(fire["id"]))

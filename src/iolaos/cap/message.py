@@ -135,5 +135,6 @@ def render(data: Alert) -> str:
             _sub(alert, tag, text)
     for info in data.infos:
         _info(alert, info)
+    ET.indent(alert)  # people read these too; CAP has no mixed content, so indentation changes no value
     ET.register_namespace("", NS)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(alert, encoding="unicode")

@@ -23,8 +23,10 @@ export class Warnings {
     this.layer = L.layerGroup().addTo(state.map);
     this.pickLayer = L.layerGroup().addTo(state.map);
     state.mapPick = (latlng) => this.pick(latlng);  // map clicks go to the area picker while a form is open
-    document.getElementById('warn-new').hidden = !can('warning.issue');
-    document.getElementById('warn-new').addEventListener('click', () => this.openForm());
+    const button = document.getElementById('warn-new');
+    button.hidden = !can('warning.issue');
+    button.disabled = true;  // until the templates are loaded
+    button.addEventListener('click', () => this.openForm());
     window.addEventListener('iolaos:lang', () => { this.render(); this.renderDetail(); });
   }
 
@@ -38,6 +40,7 @@ export class Warnings {
       this.catalogue = catalogue;
       this.municipalities = municipalities;
     } catch (err) { toast(`${t('error.warnings')}: ${describe(err)}`, { bad: true }); }
+    document.getElementById('warn-new').disabled = !this.catalogue;
     this.render();
   }
 

@@ -8,6 +8,7 @@ import { badge, fill, h, toast } from './ui.js';
 export class WarningHistory {
   constructor() {
     this.items = [];
+    this.catalogue = null;
     this.selected = null;
     this.journal = [];
     this.loaded = false;
@@ -17,7 +18,10 @@ export class WarningHistory {
 
   async load() {
     this.loaded = true;
-    try { this.items = await api('/api/v1/warnings', { query: { limit: 200 } }); } catch (err) {
+    try {
+      [this.items, this.catalogue] = await Promise.all([api('/api/v1/warnings', { query: { limit: 200 } }),
+        api('/api/v1/warnings/templates')]);
+    } catch (err) {
       toast(`${t('error.warnings')}: ${describe(err)}`, { bad: true });
     }
     this.render();
@@ -39,7 +43,7 @@ export class WarningHistory {
     fill(list, this.items.length ? this.items.map((w) => h('li', {},
       h('button', { type: 'button', class: 'item-btn', 'data-warning': String(w.id), 'aria-current': this.selected === w.id ? 'true' : undefined,
         onclick: () => this.open(w.id) },
-      badge('warn.state.', w.state, 'wst'), ` #${w.id} `, h('strong', {}, w.hazard),
+      badge('warn.state.', w.state, 'wst'), ` #${w.id} `, h('strong', {}, this.catalogue?.hazards?.[w.hazard]?.event?.[getLang()] || w.hazard),
       h('div', { class: 'meta' }, desc(w)),
       h('div', { class: 'meta' }, `${t('warn.messages')}: ${w.messages.map((m) => m.msg_type).join(' → ') || '—'}`))))
       : h('li', { class: 'empty' }, t('warn.none')));
