@@ -198,3 +198,28 @@ def test_expired_warnings_stay_in_the_feed_for_the_retention_period(client, sign
     assert resp.status_code == 409 and resp.json()["error"] == "warning_closed"
     client.app.state.clock = lambda: start + timedelta(hours=2 + 24, minutes=1)
     assert _feed(client) == []
+
+
+def test_civil_protection_may_warn_anywhere_in_its_reach(client, sign_in):
+    admin = sign_in(client, "admin")
+    gscp = client.get("/api/v1/auth/me", headers=admin).json()["organisation_id"]
+    body = {"username": "dispatcher.gscp", "full_name": "Πολιτική Προστασία", "role": "dispatcher",
+            "password": "a long enough password"}
+    assert client.post(f"/api/v1/organisations/{gscp}/users", json=body, headers=admin).status_code == 201
+    token = client.post("/api/v1/auth/token", data={"username": "dispatcher.gscp", "password": body["password"]})
+    civil = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    fire = _report(client, sign_in(client, "dispatcher.sterea"), "wildfire", "critical", point=(23.45, 38.80))
+    resp = client.post("/api/v1/warnings", json=_draft_body(fire["id"], area={"kind": "zones",
+                                                                              "zone_codes": ["9153"]}), headers=civil)
+    assert resp.status_code == 201, resp.text  # not the lead agency, but civil protection (national)
+    resp = client.post("/api/v1/warnings", json=_draft_body(), headers=civil)  # the risk map, in Attica
+    assert resp.status_code == 201, resp.text
+    wid = resp.json()["id"]
+    attica = sign_in(client, "dispatcher.attica")  # the fire service of Attica sees it but may not act on it
+    assert client.get(f"/api/v1/warnings/{wid}", headers=attica).status_code == 200  # its area is in Attica
+    resp = client.post(f"/api/v1/warnings/{wid}/cancel", json={"reason": "not ours"}, headers=attica)
+    assert resp.status_code == 403 and resp.json()["error"] == "no_authority"
+    assert client.get(f"/api/v1/warnings/{wid}", headers=sign_in(client, "dispatcher.sterea")).status_code == 404
+    done = client.post(f"/api/v1/warnings/{wid}/publish", json={"revision": 1}, headers=civil)
+    assert done.status_code == 200, done.text
+    assert [e["msgType"] for e in _feed(client)] == ["Alert"]

@@ -52,7 +52,8 @@ ACTIONS: dict[str, str] = {
     "alert.read": "see safety alerts (SOS, lost contact, out of zone) of patrols one may see",
     "alert.manage": "acknowledge safety alerts of patrols in scope",
     "recognition.read": "see contribution statements (hours on patrol, high-risk days, confirmed sightings)",
-    "warning.read": "see public warnings of organisations in scope: drafts, approvals and every message sent",
+    "warning.read": "see public warnings of organisations in scope (with region scope also those for the region's "
+                    "area): drafts, approvals and every message sent",
     "warning.issue": "draft, publish, update and cancel public warnings (CAP): for incidents the organisation leads, "
                      "from the risk map for zones of its region (fire service), or, for civil protection, anywhere "
                      "in its region",

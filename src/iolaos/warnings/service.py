@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlmodel import Session
 
+from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.cap import message as cap
 from iolaos.config import Settings
@@ -126,10 +127,17 @@ def draft(session: Session, settings: Settings, *, principal: Principal, data: W
 
 
 def _visible_query(session: Session, principal: Principal) -> Any:
-    principal.scope("warning.read")
+    """Warnings of organisations in the caller's warning.read scope; with a regional scope also every warning
+    whose area lies in the caller's region (e.g. civil protection's, issued from outside the region)."""
+    scope = principal.scope("warning.read")
     allowed = organisation_ids(session, principal, "warning.read")
     query = select(PublicWarning)
-    return query if allowed is None else query.where(PublicWarning.organisation_id.in_(allowed))
+    if allowed is None:
+        return query
+    clause = PublicWarning.organisation_id.in_(allowed)
+    if scope is Scope.REGION and principal.region_id is not None:
+        clause = or_(clause, PublicWarning.region_id == principal.region_id)
+    return query.where(clause)
 
 
 def get_visible(session: Session, principal: Principal, warning_id: int) -> PublicWarning:
