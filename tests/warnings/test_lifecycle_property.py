@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -202,8 +202,21 @@ def _check_messages(run: Run, seen: set[str]) -> int:
     return count
 
 
+_ZONES = {"hazard": "wildfire", "response_type": "Avoid", "severity": None, "area": AREAS[0], "hours": 3,
+          "description_en": ""}
+_CIRCLE = {**_ZONES, "response_type": "Evacuate", "area": AREAS[2], "hours": 5}
+
+
+# Every move at least once, all in the same second: Alert, Update, Update, Cancel; an Alert that expires and then
+# can be neither updated nor cancelled; a draft discarded, which then cannot be published.
+EXPLICIT = [("draft", _ZONES), ("publish", 0), ("update", 0, _CIRCLE), ("update", 0, _ZONES), ("cancel", 0),
+            ("draft", _CIRCLE), ("publish", 1), ("expire", 1), ("update", 1, _ZONES), ("cancel", 1),
+            ("draft", _ZONES), ("cancel", 2), ("publish", 2)]
+
+
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 @given(ops=OPS, deployment=DEPLOYMENTS, offset=st.integers(0, 10_000))
+@example(ops=EXPLICIT, deployment=("Test", "cap@civilprotection.example.gr"), offset=0)
 def test_random_lifecycles_follow_cap_rules(world, ops, deployment, offset):
     db, engine, principal = world
     status, sender = deployment
@@ -211,4 +224,6 @@ def test_random_lifecycles_follow_cap_rules(world, ops, deployment, offset):
     run = Run(run_settings, engine, principal, datetime(2026, 7, 20, 6, 0, tzinfo=UTC) + timedelta(minutes=offset))
     for op in ops:
         run.step(op)
-    _check_messages(run, SEEN)
+    sent = _check_messages(run, SEEN)
+    if ops == EXPLICIT:
+        assert sent == 5

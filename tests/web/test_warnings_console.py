@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.scenario import PENTELI, Api, incident
+from tests.web.scenario import PENTELI, Api, athens_day, incident, set_risk
 from tests.web.server import DESKTOP, sign_in
 
 pytestmark = pytest.mark.browser
@@ -38,6 +38,7 @@ def test_dispatcher_drafts_publishes_updates_and_cancels_a_warning(serve, browsi
     shots = SHOTS if os.environ.get("IOLAOS_SAVE_SCREENSHOTS") else tmp_path
     server = serve()
     dispatcher = Api(server.url, demo_passwords, "dispatcher.attica")
+    set_risk(dispatcher, {"9176": 4, "9217": 3}, [athens_day(0)])
     fire = incident(dispatcher, "wildfire", *PENTELI, severity="critical", description="caller 6944000000 says flames")
     _, page = browsing.open(server, "/", viewport=DESKTOP)
     sign_in(page, "dispatcher.attica", demo_passwords["dispatcher.attica"])
@@ -46,6 +47,10 @@ def test_dispatcher_drafts_publishes_updates_and_cancels_a_warning(serve, browsi
     page.click("#warn-new")
     expect(page.locator("#warn-form")).to_be_visible()
     expect(page.locator("#warn-incident")).to_have_value(str(fire["id"]))
+    page.select_option("#warn-source", "risk_map")  # the risk map proposes its municipalities at 4-5
+    expect(page.locator("#warn-hazard")).to_have_value("fire_risk")
+    assert page.eval_on_selector("#warn-zones", "s => [...s.selectedOptions].map(o => o.value)") == ["9176"]
+    page.select_option("#warn-source", "incident")
     page.select_option("#warn-hazard", "wildfire")
     page.select_option("#warn-response", "Evacuate")
     assert "Leave the area now" in page.input_value("#warn-instruction_en")

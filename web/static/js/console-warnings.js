@@ -169,12 +169,18 @@ export class Warnings {
       const response = hazards[hazard]?.responses?.[0] || 'Avoid';
       this.form = { source: incident ? 'incident' : 'risk_map', incident_id: incident?.id, hazard, response_type: response,
         hours: 6, area: incident ? { kind: 'circle', lon: incident.point.coordinates[0], lat: incident.point.coordinates[1], radius_km: 5 }
-          : { kind: 'zones', zone_codes: [] } };
+          : { kind: 'zones', zone_codes: this.highRisk() } };
       this.applyTemplate();
     }
     this.selected = w ? w.id : null;
     this.drawPick();
     this.renderDetail();
+  }
+
+  /** Municipalities of the caller's region at fire-risk 4 or 5 on the day the map shows (the risk map's proposal). */
+  highRisk() {
+    const levels = this.state.zones?.levels || {};
+    return this.municipalities.filter((m) => (levels[m.code]?.category || 0) >= 4).map((m) => m.code);
   }
 
   applyTemplate() {
@@ -201,7 +207,16 @@ export class Warnings {
     const fields = [];
     if (!f.id) {
       fields.push(...this.select_('warn-source', t('warn.source'), [['incident', t('warn.source.incident')], ['risk_map', t('warn.source.risk_map')]],
-        f.source, (v) => { f.source = v; if (v === 'incident' && !f.incident_id) f.incident_id = this.ownIncidents()[0]?.id; this.renderDetail(); }));
+        f.source, (v) => {
+          f.source = v;
+          if (v === 'incident' && !f.incident_id) f.incident_id = this.ownIncidents()[0]?.id;
+          if (v === 'risk_map') {
+            Object.assign(f, { hazard: 'fire_risk', area: { kind: 'zones', zone_codes: this.highRisk() } });
+            this.applyTemplate();
+            this.drawPick();
+          }
+          this.renderDetail();
+        }));
       if (f.source === 'incident') {
         const incidents = this.ownIncidents();
         fields.push(...(incidents.length ? this.select_('warn-incident', t('warn.incident'),
