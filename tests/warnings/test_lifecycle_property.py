@@ -214,7 +214,7 @@ EXPLICIT = [("draft", _ZONES), ("publish", 0), ("update", 0, _CIRCLE), ("update"
             ("draft", _ZONES), ("cancel", 2), ("publish", 2)]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 @given(ops=OPS, deployment=DEPLOYMENTS, offset=st.integers(0, 10_000))
 @example(ops=EXPLICIT, deployment=("Test", "cap@civilprotection.example.gr"), offset=0)
 def test_random_lifecycles_follow_cap_rules(world, ops, deployment, offset):
