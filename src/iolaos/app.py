@@ -47,6 +47,7 @@ from iolaos.review.router import router as review_router
 from iolaos.risk.router import public_router as risk_public_router
 from iolaos.risk.router import router as risk_router
 from iolaos.volunteers.router import router as volunteers_router
+from iolaos.warnings.router import router as warnings_router
 from iolaos.zones.router import router as zones_router
 
 log = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.include_router(recognition_router)
     app.include_router(ogc_router)
     app.include_router(cap_router)
+    app.include_router(warnings_router)
     app.include_router(exports_router)
     app.include_router(documents_router)
     app.include_router(notifications_router)

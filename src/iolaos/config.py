@@ -6,10 +6,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CAP_SENDER = "iolaos-exercise@invalid"  # RFC 2606 .invalid: a real deployment sets its own
 
 
 def _default_shared_data() -> Path:
@@ -141,6 +142,18 @@ class Settings(BaseSettings):
     out_of_zone_metres: float = Field(default=500.0, gt=0, description="alert when a patrol is this far outside")
     lost_contact_minutes: float = Field(default=15.0, gt=0, description="alert when an active patrol is silent")
     field_sweep_seconds: float = Field(default=60.0, ge=0, description="lost-contact sweep interval; 0 = off")
+    # --- public warnings, CAP 1.2 (src/iolaos/warnings, src/iolaos/cap, docs/warnings.md) ---
+    # Exercise by default, so that a demo or a test install can never send a real (Actual) warning by mistake.
+    cap_status: Literal["Actual", "Exercise", "Test"] = Field(default="Exercise", description="CAP <status> "
+                                                               "of every public message")
+    cap_sender: str = Field(default=DEFAULT_CAP_SENDER, pattern=r"^[^\s,<>&\"']{3,200}$",
+                            description="CAP <sender>: globally unique per deployment, e.g. warnings@region.gr")
+    warning_four_eyes: bool = Field(default=False, description="a warning (and each update) is published only "
+                                    "after another authorised person approved that exact revision")
+    warning_feed_retention_hours: float = Field(default=24.0, ge=0, le=24 * 30, description="hours a cancelled or "
+                                                "expired warning stays in the public feed")
+    warning_max_hours: float = Field(default=72.0, gt=0, le=24 * 30, description="latest `expires` a warning may "
+                                     "have, counted from publication")
     web_dir: Path = Field(default=_REPO_ROOT / "web")
     tile_url: str | None = Field(default=None, description="map tiles ({z}/{x}/{y} URL) for the pages; unset: no tiles")
     log_level: str = "info"
@@ -212,6 +225,12 @@ class Settings(BaseSettings):
                     "{reference}")
     notify_sms_headers: dict[str, str] = Field(default_factory=dict, description="extra headers of gateway "
                                                "requests (e.g. Authorization)")
+    @model_validator(mode="after")
+    def _actual_needs_own_sender(self) -> Settings:
+        """An Actual warning must name its own sender: two deployments must never share one."""
+        if self.cap_status == "Actual" and self.cap_sender == DEFAULT_CAP_SENDER:
+            raise ValueError("IOLAOS_CAP_STATUS=Actual needs IOLAOS_CAP_SENDER set to this deployment's own sender")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -17,4 +17,5 @@ def import_all_models() -> None:
     from iolaos.responsibility import models as _responsibility  # noqa: F401
     from iolaos.risk import models as _risk  # noqa: F401
     from iolaos.volunteers import models as _volunteers  # noqa: F401
+    from iolaos.warnings import models as _warnings  # noqa: F401
     from iolaos.zones import models as _zones  # noqa: F401

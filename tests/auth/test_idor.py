@@ -40,7 +40,7 @@ ABSENT_ID = 2**31 - 1
 ID_PARAMS = {
     "org_id": "organisation", "user_id": "user", "volunteer_id": "volunteer", "incident_id": "incident",
     "subject_id": "incident",  # with subject_type=incident below
-    "patrol_id": "patrol", "assignment_id": "assignment", "alert_id": "alert",
+    "patrol_id": "patrol", "assignment_id": "assignment", "alert_id": "alert", "warning_id": "warning",
 }
 # Path parameters that are not object ids, and the value the sweep gives them.
 FIXED_PARAMS = {"subject_type": "incident"}
@@ -152,6 +152,11 @@ BODIES: dict[tuple[str, str], Callable[[World, int], dict | None]] = {
     ("POST", "/api/v1/patrols/{patrol_id}/sos"): lambda w, t: {"note": "IDOR sweep probe"},
     ("POST", "/api/v1/alerts/{alert_id}/acknowledge"): lambda w, t: {"note": "IDOR sweep probe"},
     ("POST", "/api/v1/incidents/{incident_id}/patrols"): lambda w, t: {"patrol_id": _patrol_to_link(w, t)},
+    # Public warnings (issue 15).
+    ("PUT", "/api/v1/warnings/{warning_id}"): lambda w, t: _warning_body(["9176"]),
+    ("POST", "/api/v1/warnings/{warning_id}/approve"): lambda w, t: {"revision": 1},
+    ("POST", "/api/v1/warnings/{warning_id}/publish"): lambda w, t: {"revision": 1},
+    ("POST", "/api/v1/warnings/{warning_id}/cancel"): lambda w, t: {"reason": "IDOR sweep probe"},
 }
 
 
@@ -403,8 +408,31 @@ def _field_operations(client: TestClient, bearer, world: World) -> None:
         _field_patrol(client, bearer, world, team, "checked_in")
 
 
+def _warning_body(zone_codes: list[str]) -> dict:
+    """A valid warning content over the given zones, expiring in six hours."""
+    expires = (utcnow() + timedelta(hours=6)).isoformat()
+    return {"hazard": "fire_risk", "response_type": "Prepare", "area": {"kind": "zones", "zone_codes": zone_codes},
+            "expires": expires}
+
+
+def _draft_warnings(client: TestClient, bearer, world: World) -> None:
+    """Warning drafts from the risk map by the fire service of each region (one published)."""
+    if not _has_route(client, "POST", "/api/v1/warnings"):
+        return
+    for dispatcher, zones in (("dispatcher.attica", ["9176"]), ("dispatcher.sterea", ["9153"])):
+        for publish in (False, True):
+            resp = client.post("/api/v1/warnings", json={"source": "risk_map", **_warning_body(zones)},
+                               headers=bearer(dispatcher))
+            assert resp.status_code == 201, resp.text
+            if publish:
+                done = client.post(f"/api/v1/warnings/{resp.json()['id']}/publish", json={"revision": 1},
+                                   headers=bearer(dispatcher))
+                assert done.status_code == 200, done.text
+            world.objects.setdefault("warning", {})[resp.json()["id"]] = {resp.json()["organisation_id"]}
+
+
 # Steps that make objects of kinds the demo does not seed, run before the sweep.
-MAKERS = [_report_incidents, _commit_plans, _field_operations]
+MAKERS = [_report_incidents, _commit_plans, _field_operations, _draft_warnings]
 
 
 def _expected(world: World, username: str, endpoint: Endpoint) -> set[int]:

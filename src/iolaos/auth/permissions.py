@@ -52,6 +52,13 @@ ACTIONS: dict[str, str] = {
     "alert.read": "see safety alerts (SOS, lost contact, out of zone) of patrols one may see",
     "alert.manage": "acknowledge safety alerts of patrols in scope",
     "recognition.read": "see contribution statements (hours on patrol, high-risk days, confirmed sightings)",
+    "warning.read": "see public warnings of organisations in scope (with region scope also those for the region's "
+                    "area): drafts, approvals and every message sent",
+    "warning.issue": "draft, publish, update and cancel public warnings (CAP): for incidents the organisation leads, "
+                     "from the risk map for zones of its region (fire service), or, for civil protection, anywhere "
+                     "in its region",
+    "warning.approve": "approve another person's warning revision when four-eyes is on (same authority as "
+                       "warning.issue)",
 }
 
 S = Scope
@@ -62,6 +69,7 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
         "incident.read": S.TREE, "risk.write": S.TREE, "coverage.read": S.TREE, "coverage.write": S.TREE,
         "patrol.read": S.TREE,
         "alert.read": S.TREE, "recognition.read": S.TREE,
+        "warning.read": S.TREE,
     },
     "dispatcher": {
         "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION,
@@ -71,12 +79,14 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
         "patrol.read": S.REGION, "assignment.override": S.REGION,
         "patrol.operate": S.REGION, "alert.read": S.REGION, "alert.manage": S.REGION,
         "recognition.read": S.REGION,
+        "warning.read": S.REGION, "warning.issue": S.OWN, "warning.approve": S.OWN,
     },
     "officer": {
         "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION, "incident.report": S.OWN,
         "incident.read": S.REGION, "incident.manage": S.OWN, "responsibility.handover": S.OWN,
         "coverage.read": S.REGION, "patrol.read": S.REGION,
         "alert.read": S.REGION,
+        "warning.read": S.REGION, "warning.issue": S.OWN, "warning.approve": S.OWN,
     },
     "coordinator": {
         "organisation.read": S.REGION, "user.read": S.OWN, "volunteer.read": S.REGION,
@@ -84,12 +94,14 @@ PERMISSIONS: dict[str, dict[str, Scope]] = {
         "incident.manage": S.OWN, "responsibility.handover": S.OWN,
         "coverage.read": S.REGION, "plan.write": S.OWN, "patrol.read": S.REGION,
         "alert.read": S.REGION, "recognition.read": S.REGION,
+        "warning.read": S.REGION,
     },
     "reviewer": {
         "organisation.read": S.REGION, "user.read": S.REGION, "volunteer.read": S.REGION, "audit.read": S.REGION,
         "incident.read": S.REGION,
         "coverage.read": S.REGION, "patrol.read": S.REGION,
         "alert.read": S.REGION, "recognition.read": S.REGION,
+        "warning.read": S.REGION,
     },
     "leader": {
         "organisation.read": S.OWN, "user.read": S.OWN, "user.write": S.OWN, "volunteer.read": S.OWN,
@@ -154,6 +166,10 @@ def render_markdown() -> str:
         "",
         "Public without a token: `/healthz`, `/readyz`, sign-in, the API docs, and zones with their published "
         "fire-risk levels (read-only reference data, under `/api/v1/zones`).",
+        "",
+        "Public warnings (`/api/v1/cap/…`: the Atom feed, the JSON index and each CAP message) are public too, and "
+        "hold only what an authorised person published as a warning (`warning.issue`; docs/warnings.md). "
+        "Incidents and reports are not public data: no report reaches the public feed.",
         "",
     ]
     return "\n".join(lines)

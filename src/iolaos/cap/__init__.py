@@ -1,1 +1,1 @@
-"""OASIS CAP 1.2 public warnings: zones at fire-risk 4–5 and incidents that call for a public warning."""
+"""Public warnings: drafts under authority, the CAP 1.2 lifecycle and its Atom/JSON feed (docs/warnings.md)."""

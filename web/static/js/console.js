@@ -6,6 +6,7 @@ import { createMap, fetchMunicipalities, fetchRisk, incidentMarker, L, ZoneLayer
 import { FieldOps } from './console-field.js';
 import { NotificationStatus } from './console-notify.js';
 import { Planning } from './console-planning.js';
+import { Warnings } from './console-warnings.js';
 import { badge, ensureSignedIn, fill, h, reloadOnSignOut, toast, topBar } from './ui.js';
 
 const KINDS = ['smoke', 'wildfire', 'suspicious_activity', 'arson', 'road_blocked', 'other'];
@@ -43,6 +44,7 @@ async function main() {
   state.planning = new Planning({ state, can, orgName, onCount: (n, g) => setCounts(n, g) });
   state.field = new FieldOps({ state, can, onCount: setAlertCount });
   state.notifications = new NotificationStatus({ pane: document.getElementById('pane-safety') });  // console-notify.js
+  state.warnings = new Warnings({ state, can });
   document.getElementById('sos-banner').addEventListener('click', () => document.getElementById('tab-safety').click());
   state.live = new Live({ topics: topics(), onEvent, onResync: () => refreshAll(), indicator: conn }).start();
   document.getElementById('show-closed').addEventListener('change', () => loadIncidents());
@@ -54,6 +56,7 @@ async function main() {
   await setDay(0);
   await loadIncidents();
   await state.field.load();
+  await state.warnings.load();
 }
 
 async function loadContext() {
@@ -75,6 +78,7 @@ function setupMap() {
   state.map = createMap(document.getElementById('map'));
   state.map.on('click', (ev) => {
     if (ev.originalEvent?.target?.closest?.('.leaflet-marker-icon')) return;
+    if (state.mapPick?.(ev.latlng)) return;  // a panel is picking an area (console-warnings.js)
     if (can('incident.report')) openNewIncident(ev.latlng);
   });
   const crosshair = document.getElementById('crosshair');
@@ -177,6 +181,7 @@ async function loadIncidents() {
 function onEvent(msg) {
   const { kind, payload, topics: eventTopics } = msg;
   if (state.field.onEvent(msg)) return;
+  if (state.warnings?.onEvent(msg)) return;
   if ((kind === 'incident.reported' || kind === 'incident.updated') && payload?.id) {
     const isNew = !state.incidents.has(payload.id);
     upsertIncident(payload);

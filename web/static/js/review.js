@@ -5,6 +5,7 @@ import { hbars, lorenz, pairs } from './charts.js';
 import { applyI18n, athensDay, athensLocalToIso, fmtDateTime, fmtDay, fmtNumber, getLang, has, isoToAthensLocal, parseDay, parseDayTime, showDay, showDayTime, t } from './i18n.js';
 import { Live } from './live.js';
 import { badge, ensureSignedIn, fill, h, reloadOnSignOut, riskChip, toast, topBar } from './ui.js';
+import { WarningHistory } from './review-warnings.js';
 
 const ACTIONS = ['incident.*', 'incident.report', 'incident.transition', 'responsibility.*', 'responsibility.assign',
   'responsibility.take', 'responsibility.handover', 'plan.commit', 'patrol.*', 'assignment.*', 'assignment.accept',
@@ -41,6 +42,7 @@ async function main() {
   setupFilters();
   setupCoverage();
   setupIcs();
+  state.warnings = new WarningHistory();
   window.addEventListener('iolaos:lang', () => { fillSelects(); renderJournal(); renderIncidents(); renderTimeline(); renderVerify(); renderCoverage(); });
   const topics = [`org:${state.me.organisation_id}`];
   if (state.org.region_code) topics.push(`region:${state.org.region_code}`);
