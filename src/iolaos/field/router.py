@@ -113,7 +113,7 @@ def list_alerts(session: SessionDep, principal: PrincipalDep, status: Literal["o
 def acknowledge(session: SessionDep, principal: PrincipalDep, alert_id: Id, body: NoteIn) -> AlertOut:
     """A dispatcher takes note of the alert."""
     alert, patrol = alerts.acknowledge(session, principal=principal, alert_id=alert_id, note=body.note)
-    return AlertOut.model_validate(alerts.alert_out(alert, patrol))
+    return AlertOut.model_validate(alerts.alert_for(session, principal, alert, patrol))
 
 
 @router.post("/incidents/{incident_id}/patrols", response_model=LinkOut, summary="Link a patrol to an incident",

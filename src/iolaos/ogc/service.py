@@ -137,9 +137,8 @@ def incident_item(session: Session, principal: Principal, incident_id: int) -> d
 
 # --- patrol tracks (token, volunteer.location) ----------------------------------------------------------------
 
-def _track(session: Session, principal: Principal, patrol: Any) -> tuple[dict[str, Any], Any, list[datetime]]:
+def _track(patrol: Any, points: list[dict[str, Any]]) -> tuple[dict[str, Any], Any, list[datetime]]:
     """A patrol's positions as a LineString feature (a Point for one position, null geometry for none)."""
-    points = positions.track(session, principal, patrol_id=patrol.id, since=None, limit=SCAN_LIMIT)
     coords = [(p["lon"], p["lat"]) for p in points]
     geom = LineString(coords) if len(coords) > 1 else Point(coords[0]) if coords else None
     times = [datetime.fromisoformat(p["at"]) for p in points]
@@ -156,11 +155,19 @@ def _track(session: Session, principal: Principal, patrol: Any) -> tuple[dict[st
 
 
 def track_items(session: Session, principal: Principal, query: Query) -> Page:
-    """Tracks of patrols the caller may see and locate, with positions in the bbox and interval."""
+    """Tracks of patrols the caller may see and locate, with positions in the bbox and interval.
+
+    Which tracks one may locate follows ``patrols.visibility``: an ended patrol's track only for its
+    responsible agency (docs/permissions.md, "Location").
+    """
     principal.scope("volunteer.location")
     kept = []
-    for patrol in workflow.list_visible(session, principal, day=None, status=None, limit=SCAN_LIMIT, offset=0):
-        feature, geom, times = _track(session, principal, patrol)
+    patrols = workflow.list_visible(session, principal, day=None, status=None, limit=SCAN_LIMIT, offset=0)
+    tracks = positions.tracks_of(session, principal, [p.id for p in patrols])
+    for patrol in patrols:
+        if patrol.id not in tracks:
+            continue
+        feature, geom, times = _track(patrol, tracks[patrol.id])
         if geom is None or not _in_bbox(geom, query.bbox):
             continue
         if query.interval is not None and not query.interval.overlaps(times[0], times[-1]):
@@ -172,4 +179,5 @@ def track_items(session: Session, principal: Principal, query: Query) -> Page:
 def track_item(session: Session, principal: Principal, patrol_id: int) -> dict[str, Any]:
     """One patrol's track (404 if the patrol is not visible, 403 without volunteer.location)."""
     patrol = positions.ensure_patrol(session, principal, patrol_id)
-    return _track(session, principal, patrol)[0]
+    points = positions.track(session, principal, patrol_id=patrol.id, since=None, limit=SCAN_LIMIT)
+    return _track(patrol, points)[0]
