@@ -5,8 +5,10 @@ Every method here is blocking; the hub runs them in its worker threads, never on
 
 from __future__ import annotations
 
+import json
+import threading
+import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, create_engine, event, func, select
@@ -18,6 +20,8 @@ from iolaos.auth.principal import Principal
 from iolaos.config import Settings
 from iolaos.errors import Unauthenticated
 from iolaos.journal.models import Event, JournalHead
+from iolaos.patrols import visibility
+from iolaos.patrols.visibility import PatrolFacts
 from iolaos.realtime import protocol, topics
 
 _ev, _head = Event.__table__, JournalHead.__table__
@@ -25,26 +29,37 @@ _READ_AFTER = (select(_ev.c.seq, _ev.c.occurred_at, _ev.c.kind, _ev.c.topics, _e
                .where(_ev.c.seq > bindparam("after")).order_by(_ev.c.seq).limit(bindparam("n")))
 _READ_HEAD = select(_head.c.event_seq, _head.c.epoch).where(_head.c.id == 1)
 _READ_MIN = select(func.min(_ev.c.seq))
-Row = tuple[int, datetime, str, str, str]
+# (seq, occurred_at, kind, topics, payload[, facts of the patrols it is about: None for a patrol that is gone])
+Row = tuple[Any, ...]
 Resolved = tuple[Principal, topics.Audience]
+FACTS_TTL = 5.0  # seconds a patrol's facts serve position events before they are read again
+FACTS_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
-    """An event read from the table, encoded once for every connection."""
+    """An event read from the table, encoded once for every connection (twice when it has a location part)."""
 
     seq: int
     topics: tuple[str, ...]
     orgs: frozenset[int]
     text: str
+    patrols: tuple[PatrolFacts | None, ...] = ()  # the patrols it is about (topics.patrol_subjects)
+    location: visibility.Location = "none"
+    redacted: str | None = None  # the text without its location part (alerts), for those who may not locate
 
 
 def to_live(row: Row) -> LiveEvent:
-    """Encode one row of the event table."""
-    seq, occurred_at, kind, topic_text, payload = row
+    """Encode one row of the event table (rows from ``read_after`` carry their patrols' facts)."""
+    seq, occurred_at, kind, topic_text, payload = row[:5]
     found = tuple(topic_text.split())
     text = protocol.event_message(seq, occurred_at, kind, found, payload)
-    return LiveEvent(seq, found, topics.event_orgs(found), text)
+    patrols: tuple[PatrolFacts | None, ...] = row[5] if len(row) > 5 else \
+        tuple(None for _ in topics.patrol_subjects(found))  # unknown facts: nobody may see it
+    location = visibility.location_part(kind, json.loads(payload) if kind.startswith("alert.") else None)
+    redacted = protocol.event_message(seq, occurred_at, kind, found, visibility.redacted_text(payload)) \
+        if location == "part" else None
+    return LiveEvent(seq, found, topics.event_orgs(found), text, patrols, location, redacted)
 
 
 def _reader_engine(settings: Settings, engine: Engine) -> Engine:
@@ -69,11 +84,36 @@ class JournalReader:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self._app_engine = engine
         self.engine = _reader_engine(settings, engine)
+        self._facts: dict[int, tuple[float, PatrolFacts | None]] = {}
+        self._facts_lock = threading.Lock()  # the hub reads from two threads (live catch-up and replays)
 
     def read_after(self, after: int, n: int) -> list[Row]:
-        """Up to ``n`` events with ``seq > after`` in seq order."""
-        with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(_READ_AFTER, {"after": after, "n": n})]  # type: ignore[misc]
+        """Up to ``n`` events with ``seq > after`` in seq order, each with the facts of the patrols it is about."""
+        with Session(self.engine) as session:
+            rows = [tuple(r) for r in session.connection().execute(_READ_AFTER, {"after": after, "n": n})]
+            about = [topics.patrol_subjects(r[3].split()) for r in rows]
+            with self._facts_lock:
+                self._refresh(session, rows, about)
+                facts = self._facts
+                return [(*r, tuple(facts[p][1] for p in ids)) for r, ids in zip(rows, about, strict=True)]
+
+    def _refresh(self, session: Session, rows: list[tuple[Any, ...]], about: list[tuple[int, ...]]) -> None:
+        """Read the facts of the patrols these events are about.
+
+        Every change to a patrol's crew, status or holder is journalled with its topic, so an event other than a
+        position reads its patrol afresh; positions (many a second) reuse facts read less than FACTS_TTL ago.
+        """
+        now, facts = time.monotonic(), self._facts
+        stale = {p for r, ids in zip(rows, about, strict=True) for p in ids
+                 if r[2] != "position" or p not in facts or now - facts[p][0] > FACTS_TTL}
+        if not stale:
+            return
+        if len(facts) + len(stale) > FACTS_CACHE_SIZE:
+            facts.clear()
+            stale = {p for ids in about for p in ids}
+        found = visibility.facts(session, stale)
+        for patrol_id in stale:
+            facts[patrol_id] = (now, found.get(patrol_id))
 
     def read_head(self) -> tuple[int, str]:
         """The journal head: (last event seq, epoch)."""
