@@ -6,21 +6,7 @@ small values: a ``Viewer`` (how far the caller's ``patrol.read`` and ``volunteer
 permission table) and the ``PatrolFacts`` of one patrol (zone, executing organisation, crew, holder, whether
 it has ended). Being pure, they run per event on the hub's event loop without touching the database.
 
-The location rules (docs/permissions.md, "Location"):
-
-1. A location (positions, tracks, alert coordinates, exact near-patrol distances) is a facet of a patrol the
-   caller may see, and needs ``volunteer.location`` *for that patrol*.
-2. ``volunteer.location`` covers a patrol when its scope reaches the patrol's **responsible agency**: the
-   organisation holding the patrol (``responsibility``), or, for a region-wide scope, the patrol's zone (the
-   region's dispatch). While the patrol is live it also covers it when the scope reaches the **executing
-   organisation**.
-3. A patrol with no executing organisation (committed empty, staffed later from several organisations) is
-   located only by its responsible agency: a crew moves together, so one member's position locates the
-   colleagues of other organisations too.
-4. Once a patrol has ended (completed or cancelled) its track is kept (until the retention purge) for the
-   responsible agency only; the executing organisation no longer locates it.
-5. Those who may see a patrol but not locate it get alerts without coordinates and near-patrol distances in
-   bands (``distance_band``).
+The location rules are ``LOCATION_RULES`` below; docs/permissions.md ("Location") is rendered from them.
 """
 
 from __future__ import annotations
@@ -45,6 +31,30 @@ LOCATION_KEYS = ("lon", "lat")  # what an alert's details hold of a position
 BANDS: tuple[tuple[float, str], ...] = ((1.0, "<1 km"), (5.0, "1–5 km"), (10.0, "5–10 km"),
                                         (float("inf"), ">10 km"))
 Location = Literal["none", "part", "whole"]
+
+LOCATION_RULES: tuple[str, ...] = (
+    "A location (live positions, tracks, an alert's coordinates, exact distances to patrols near an incident) is "
+    "part of a patrol the caller may see, and needs `volunteer.location` *for that patrol*.",
+    "`volunteer.location` covers a patrol when its scope reaches the patrol's **responsible agency**: the "
+    "organisation holding the patrol (see `responsibility`), or, for a region-wide scope, the patrol's zone "
+    "(the region's dispatch). While the patrol is live it also covers it when the scope reaches the patrol's "
+    "**executing organisation**.",
+    "A patrol with no executing organisation (committed empty and staffed later, possibly from several "
+    "organisations) is located only by its responsible agency: a crew moves together, so one member's position "
+    "locates colleagues of other organisations too.",
+    "Once a patrol has ended (completed or cancelled) its track is served only to its responsible agency, until "
+    "the retention purge (`IOLAOS_POSITION_RETENTION_DAYS`); its executing organisation no longer locates it.",
+    "Whoever may see a patrol but not locate it gets its alerts without coordinates and its distance to an "
+    "incident only as a band (<1 km, 1–5 km, 5–10 km, >10 km; the radius is compared with the band's start), "
+    "and no positions or tracks (403 `location_not_visible`).",
+    "Live updates (`/ws`) and the replay of a resume (also from `after: 0`) decide with the same functions: an "
+    "event about a patrol reaches only subscribers who may see that patrol, whatever topic carried it; a position "
+    "only those who may locate it; an alert's coordinates likewise (others receive the alert without them).",
+    "A position is stored only from a volunteer checked in on an active patrol, stamped no earlier than the "
+    "latest of the patrol's creation, its start and the reporter's check-in, and no later than now, each "
+    "widened by `IOLAOS_POSITION_SKEW_SECONDS` (default 120 s). A batch of which nothing can be stored because of "
+    "its times answers 422 `outside_active_window`; otherwise the refused reports are listed with their reasons.",
+)
 
 
 @dataclass(frozen=True, slots=True)
