@@ -29,11 +29,23 @@ _READ_AFTER = (select(_ev.c.seq, _ev.c.occurred_at, _ev.c.kind, _ev.c.topics, _e
                .where(_ev.c.seq > bindparam("after")).order_by(_ev.c.seq).limit(bindparam("n")))
 _READ_HEAD = select(_head.c.event_seq, _head.c.epoch).where(_head.c.id == 1)
 _READ_MIN = select(func.min(_ev.c.seq))
-# (seq, occurred_at, kind, topics, payload[, facts of the patrols it is about: None for a patrol that is gone])
+# (seq, occurred_at, kind, topics, payload[, cells of the patrols it is about])
 Row = tuple[Any, ...]
 Resolved = tuple[Principal, topics.Audience]
 FACTS_TTL = 5.0  # seconds a patrol's facts serve position events before they are read again
-FACTS_CACHE_SIZE = 10_000
+FACTS_CACHE_SIZE = 50_000  # patrols remembered (a few hundred bytes each)
+
+
+@dataclass(slots=True)
+class PatrolCell:
+    """The facts of one patrol as last read (None: gone, or forgotten).
+
+    Events hold the cell, not a copy: reading any later event about the patrol updates it, so an event replayed
+    from memory is judged by the patrol as it is now, as REST would judge it.
+    """
+
+    facts: PatrolFacts | None
+    read_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +56,7 @@ class LiveEvent:
     topics: tuple[str, ...]
     orgs: frozenset[int]
     text: str
-    patrols: tuple[PatrolFacts | None, ...] = ()  # the patrols it is about (topics.patrol_subjects)
+    patrols: tuple[PatrolCell, ...] = ()  # the patrols it is about (topics.patrol_subjects)
     location: visibility.Location = "none"
     redacted: str | None = None  # the text without its location part (alerts), for those who may not locate
 
@@ -54,8 +66,8 @@ def to_live(row: Row) -> LiveEvent:
     seq, occurred_at, kind, topic_text, payload = row[:5]
     found = tuple(topic_text.split())
     text = protocol.event_message(seq, occurred_at, kind, found, payload)
-    patrols: tuple[PatrolFacts | None, ...] = row[5] if len(row) > 5 else \
-        tuple(None for _ in topics.patrol_subjects(found))  # unknown facts: nobody may see it
+    patrols: tuple[PatrolCell, ...] = row[5] if len(row) > 5 else \
+        tuple(PatrolCell(None, 0.0) for _ in topics.patrol_subjects(found))  # unknown facts: nobody may see it
     location = visibility.location_part(kind, json.loads(payload) if kind.startswith("alert.") else None)
     redacted = protocol.event_message(seq, occurred_at, kind, found, visibility.redacted_text(payload)) \
         if location == "part" else None
@@ -84,7 +96,7 @@ class JournalReader:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self._app_engine = engine
         self.engine = _reader_engine(settings, engine)
-        self._facts: dict[int, tuple[float, PatrolFacts | None]] = {}
+        self._cells: dict[int, PatrolCell] = {}
         self._facts_lock = threading.Lock()  # the hub reads from two threads (live catch-up and replays)
 
     def read_after(self, after: int, n: int) -> list[Row]:
@@ -94,8 +106,8 @@ class JournalReader:
             about = [topics.patrol_subjects(r[3].split()) for r in rows]
             with self._facts_lock:
                 self._refresh(session, rows, about)
-                facts = self._facts
-                return [(*r, tuple(facts[p][1] for p in ids)) for r, ids in zip(rows, about, strict=True)]
+                cells = self._cells
+                return [(*r, tuple(cells[p] for p in ids)) for r, ids in zip(rows, about, strict=True)]
 
     def _refresh(self, session: Session, rows: list[tuple[Any, ...]], about: list[tuple[int, ...]]) -> None:
         """Read the facts of the patrols these events are about.
@@ -103,17 +115,28 @@ class JournalReader:
         Every change to a patrol's crew, status or holder is journalled with its topic, so an event other than a
         position reads its patrol afresh; positions (many a second) reuse facts read less than FACTS_TTL ago.
         """
-        now, facts = time.monotonic(), self._facts
+        now, cells = time.monotonic(), self._cells
         stale = {p for r, ids in zip(rows, about, strict=True) for p in ids
-                 if r[2] != "position" or p not in facts or now - facts[p][0] > FACTS_TTL}
+                 if r[2] != "position" or p not in cells or now - cells[p].read_at > FACTS_TTL}
         if not stale:
             return
-        if len(facts) + len(stale) > FACTS_CACHE_SIZE:
-            facts.clear()
-            stale = {p for ids in about for p in ids}
         found = visibility.facts(session, stale)
         for patrol_id in stale:
-            facts[patrol_id] = (now, found.get(patrol_id))
+            cell = cells.get(patrol_id)
+            if cell is None:
+                cells[patrol_id] = PatrolCell(found.get(patrol_id), now)
+            else:
+                cell.facts, cell.read_at = found.get(patrol_id), now
+        if len(cells) > FACTS_CACHE_SIZE:
+            self._forget(set(stale))
+
+    def _forget(self, keep: set[int]) -> None:
+        """Drop the quarter of the cells read longest ago; events still holding one then reach nobody
+        (failing closed) rather than being judged by facts nobody keeps up to date."""
+        cells = self._cells
+        oldest = sorted((c.read_at, p) for p, c in cells.items() if p not in keep)[:len(cells) // 4]
+        for _, patrol_id in oldest:
+            cells.pop(patrol_id).facts = None
 
     def read_head(self) -> tuple[int, str]:
         """The journal head: (last event seq, epoch)."""

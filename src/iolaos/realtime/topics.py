@@ -32,8 +32,9 @@ Events about a patrol (they name ``patrol:<id>`` and no incident) are decided by
 policy instead (``patrols/visibility.py``, the same functions REST uses): such an event reaches a subscriber
 only when they may see that patrol, and its location-bearing part (a position: all of it; an alert's
 coordinates) only when they may locate it; otherwise they receive the alert without coordinates, or nothing.
-The patrol's facts are read with the event (``store.JournalReader.read_after``), so a live event, a resume and
-a replay from ``after: 0`` are judged alike, and as REST judges the patrol now.
+The patrol's facts are read with the event (``store.JournalReader.read_after``) and kept up to date by every
+later event about it, so a live event, a resume and a replay from ``after: 0`` are judged alike, and as REST
+judges the patrol now.
 """
 
 from __future__ import annotations
@@ -187,10 +188,10 @@ def text_for(event: LiveEvent, allowed: Audience) -> str | None:
     The one decision for live delivery and replay; the same functions decide REST (``patrols.visibility``).
     """
     if event.patrols:
-        viewer = allowed.viewer
-        if viewer is None or not all(p is not None and visibility.may_see(viewer, p) for p in event.patrols):
+        viewer, facts = allowed.viewer, [cell.facts for cell in event.patrols]
+        if viewer is None or not all(f is not None and visibility.may_see(viewer, f) for f in facts):
             return None
-        if event.location == "none" or all(visibility.may_locate(viewer, p) for p in event.patrols):
+        if event.location == "none" or all(visibility.may_locate(viewer, f) for f in facts):  # type: ignore[arg-type]
             return event.text
         return event.redacted  # an alert without coordinates; None for a position
     if event.location != "none":
