@@ -24,10 +24,11 @@ from sqlalchemy import text
 
 from iolaos.auth.permissions import scope_for
 from iolaos.db import make_engine
+from tests.auth.world import issue_token
 from tests.conftest import Backend
 from tests.field import scenario
 from tests.realtime.conftest import clone
-from tests.realtime.live import LiveServer, bearer, connect, recv, sign_in, start_servers
+from tests.realtime.live import LiveServer, bearer, connect, recv, start_servers
 
 MARKER_ZONE = "9220"  # a risk change in Marathon: public, so it closes every user's stream
 
@@ -185,7 +186,7 @@ def world(backend: Backend, template_settings, demo_passwords: dict[str, str]) -
     server = LiveServer(settings, fanout="memory", realtime_poll_interval=0.25, realtime_max_replay=1_000_000)
     start_servers(server)
     engine = make_engine(settings)
-    tokens = {u: sign_in(server.url, u, p) for u, p in demo_passwords.items()}
+    tokens = {u: issue_token(engine, u) for u in demo_passwords}  # signing in 29 times would cost ~30 s
     with httpx.Client(base_url=server.url, timeout=20) as http:
         found = World(server, engine, tokens, http)
         orgs = [o["id"] for o in found.call("admin", "GET", "/api/v1/organisations?limit=200").json()]
