@@ -11,9 +11,17 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from iolaos.auth import service as auth_service
 from iolaos.db import session_scope
+from iolaos.errors import Forbidden, NotFound
 from iolaos.journal.models import AuditRecord
 from iolaos.kit.time import as_utc, utcnow
+from iolaos.organisations.models import Organisation
+from iolaos.patrols import visibility
+from iolaos.patrols.models import Assignment, Patrol
+from iolaos.planning import workflow
+from iolaos.volunteers.models import Volunteer
+from tests.auth.world import issue_token
 from tests.field import scenario
 from tests.field.scenario import IN_MANTOUDI, point_at
 
@@ -159,3 +167,28 @@ def test_positions_are_accepted_only_inside_the_patrols_active_window(call, day,
     assert mixed.status_code == 200 and mixed.json()["accepted"] == 1  # the phone keeps its good positions
     assert [(r["index"], r["code"]) for r in mixed.json()["rejected"]] == [(0, "outside_active_window")]
     assert len(_track(call, "dispatcher.sterea", day.patrols["own"]).json()) == 2
+
+
+def test_the_policy_sees_exactly_the_patrols_rest_shows_to_every_demo_user(engine, day, demo_passwords):
+    """``may_see`` (what the hub delivers) and ``patrol_clause`` agree with the rule REST answers with."""
+    with session_scope(engine) as session:  # someone of a third organisation was proposed and declined
+        other = session.scalar(select(Volunteer.id).join(Organisation, Organisation.id == Volunteer.organisation_id)
+                               .where(Organisation.name_en == "Chalkida Civil Protection Team").limit(1))
+        session.add(Assignment(patrol_id=day.patrols["own"], volunteer_id=other, status="declined"))
+    seen, tokens = 0, {u: issue_token(engine, u) for u in sorted(demo_passwords)}
+    with session_scope(engine) as session:
+        found = visibility.facts(session, day.patrols.values())
+        for username, token in tokens.items():
+            principal = auth_service.resolve_token(session, token)
+            who = visibility.viewer(session, principal)
+            clause = visibility.patrol_clause(who)
+            listed = set(session.scalars(select(Patrol.id).where(clause) if clause is not None
+                                         else select(Patrol.id)))
+            for key, patrol_id in day.patrols.items():
+                try:
+                    rest = workflow.get_visible(session, principal, patrol_id) is not None
+                except (NotFound, Forbidden):
+                    rest = False
+                assert visibility.may_see(who, found[patrol_id]) == rest == (patrol_id in listed), (username, key)
+                seen += rest
+    assert 0 < seen < 2 * len(demo_passwords)

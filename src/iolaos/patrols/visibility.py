@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from iolaos.auth.permissions import Scope, scope_for
@@ -138,6 +138,19 @@ def may_see(who: Viewer, patrol: PatrolFacts) -> bool:
     if read.orgs is None:
         return True
     return read.zone(patrol.zone_id) or read.org(patrol.executing) or not read.orgs.isdisjoint(patrol.crew_orgs)
+
+
+def patrol_clause(who: Viewer) -> Any:
+    """``may_see`` as an SQL condition on ``Patrol`` (None: every patrol), for lists and lookups."""
+    read = who.read
+    crew_of = select(Assignment.patrol_id).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+    if read.user_id is not None:
+        return Patrol.id.in_(crew_of.where(Volunteer.user_id == read.user_id))
+    if read.orgs is None or read.zones is None:
+        return None
+    orgs = read.orgs or {-1}
+    return or_(Patrol.zone_id.in_(read.zones or {-1}), Patrol.organisation_id.in_(orgs),
+               Patrol.id.in_(crew_of.where(Volunteer.organisation_id.in_(orgs))))
 
 
 def may_locate(who: Viewer, patrol: PatrolFacts) -> bool:
