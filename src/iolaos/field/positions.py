@@ -28,7 +28,7 @@ from iolaos.zones.models import Zone
 
 TOPIC_CACHE_SIZE = 10_000
 _TOPIC_CACHE: dict[tuple[str, int, int, int | None], list[str]] = {}
-_STARTED: dict[tuple[str, int], datetime] = {}  # when each patrol started, per database (it starts once)
+_STARTED: dict[tuple[str, int, datetime], datetime] = {}  # when each patrol (db, id, created) started
 START_ACTIONS = ("patrol.start",)  # journal actions that make a patrol active
 TIME_REFUSED = "outside_active_window"
 
@@ -94,7 +94,7 @@ def _reporter(session: Session, user_id: int
                                   Patrol.status == "active")).all()
     if not rows:
         return session.scalar(select(Volunteer).where(Volunteer.user_id == user_id)), {}, {}, {}
-    started = _started(session, [p.id for _, p, _, _ in rows])
+    started = _started(session, [p for _, p, _, _ in rows])
     # The window opens at the latest of: the patrol's creation, its start, and this reporter's check-in.
     windows = {p.id: max(t for t in (as_utc(p.created_at), started.get(p.id),
                                      as_utc(checked_in) if checked_in else None) if t is not None)
@@ -102,10 +102,14 @@ def _reporter(session: Session, user_id: int
     return rows[0][0], {p.id: p for _, p, _, _ in rows}, {p.id: stamp for _, p, stamp, _ in rows}, windows
 
 
-def _started(session: Session, patrol_ids: list[int]) -> dict[int, datetime]:
-    """When each active patrol started, from the journal's record of its start (remembered per database)."""
+def _started(session: Session, patrols: list[Patrol]) -> dict[int, datetime]:
+    """When each active patrol started, from the journal's record of its start.
+
+    Remembered per database and patrol row (its creation time tells a restored database's reused ids apart).
+    """
     db = str(session.get_bind().url)
-    missing = [pid for pid in patrol_ids if (db, pid) not in _STARTED]
+    keys = {p.id: (db, p.id, p.created_at) for p in patrols}
+    missing = [pid for pid, key in keys.items() if key not in _STARTED]
     if missing:
         if len(_STARTED) >= TOPIC_CACHE_SIZE:
             _STARTED.clear()
@@ -113,8 +117,8 @@ def _started(session: Session, patrol_ids: list[int]) -> dict[int, datetime]:
                 select(AuditRecord.subject_id, func.max(AuditRecord.occurred_at))
                 .where(AuditRecord.subject_type == "patrol", AuditRecord.subject_id.in_([str(p) for p in missing]),
                        AuditRecord.action.in_(START_ACTIONS)).group_by(AuditRecord.subject_id)):
-            _STARTED[(db, int(subject_id))] = as_utc(at)
-    return {pid: _STARTED[(db, pid)] for pid in patrol_ids if (db, pid) in _STARTED}
+            _STARTED[keys[int(subject_id)]] = as_utc(at)
+    return {pid: _STARTED[key] for pid, key in keys.items() if key in _STARTED}
 
 
 def _refusal(item: Report, volunteer: Volunteer | None, windows: dict[int, datetime], now: datetime,

@@ -97,6 +97,7 @@ class JournalReader:
         self._app_engine = engine
         self.engine = _reader_engine(settings, engine)
         self._cells: dict[int, PatrolCell] = {}
+        self._epoch: str | None = None
         self._facts_lock = threading.Lock()  # the hub reads from two threads (live catch-up and replays)
 
     def read_after(self, after: int, n: int) -> list[Row]:
@@ -142,6 +143,12 @@ class JournalReader:
         """The journal head: (last event seq, epoch)."""
         with self.engine.connect() as conn:
             seq, epoch = conn.execute(_READ_HEAD).one()
+        if epoch != self._epoch:  # another database (a restore): its patrols are not the ones remembered
+            with self._facts_lock:
+                for cell in self._cells.values():
+                    cell.facts, cell.read_at = None, 0.0
+                self._cells.clear()
+            self._epoch = epoch
         return int(seq), str(epoch)
 
     def read_min(self) -> int | None:
