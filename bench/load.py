@@ -243,13 +243,18 @@ def expected_events(database_url: str, consoles: list[dict[str, Any]]) -> tuple[
     from iolaos.config import Settings
     from iolaos.db import make_engine
     from iolaos.realtime import topics as live_topics
+    from iolaos.realtime.store import JournalReader, to_live
 
-    engine = make_engine(Settings(database_url=database_url))
+    settings = Settings(database_url=database_url)
+    engine = make_engine(settings)
     lowest = min((c["live_seq"] for c in consoles if c["live_seq"] is not None), default=0)
+    reader = JournalReader(settings, engine)  # the hub's own reads: events with their patrols' facts
     with Session(engine) as session:
         head = int(session.execute(text("SELECT event_seq FROM journal_head WHERE id = 1")).scalar_one())
-        rows = session.execute(text("SELECT seq, topics FROM event WHERE seq > :lo AND seq <= :hi"),
-                               {"lo": lowest, "hi": head}).all()
+        rows, after = [], lowest
+        while batch := [to_live(r) for r in reader.read_after(after, 5000) if r[0] <= head]:
+            rows += batch
+            after = batch[-1].seq
         audiences: dict[str, Any] = {}
         expected: dict[int, set[int]] = {}
         for index, console in enumerate(consoles):
@@ -257,9 +262,10 @@ def expected_events(database_url: str, consoles: list[dict[str, Any]]) -> tuple[
                 principal = auth_service.resolve_token(session, console["token"])
                 audiences[console["token"]] = live_topics.audience(session, principal)
             audience, wanted = audiences[console["token"]], set(console["topics"])
-            expected[index] = {seq for seq, names in rows if seq > (console["live_seq"] or head)
-                               and not wanted.isdisjoint(names.split())
-                               and live_topics.may_receive(live_topics.event_orgs(names.split()), audience)}
+            expected[index] = {live.seq for live in rows if live.seq > (console["live_seq"] or head)
+                               and not wanted.isdisjoint(live.topics)
+                               and live_topics.text_for(live, audience) is not None}
+    reader.dispose()
     engine.dispose()
     return head, expected
 

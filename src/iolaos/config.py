@@ -139,6 +139,9 @@ class Settings(BaseSettings):
                                                 "alert stays quiet this long while the crew stays silent")
     # Field operations (positions, safety alerts).
     position_retention_days: int = Field(default=30, ge=1, le=3650, description="keep position reports this long")
+    position_skew_seconds: float = Field(default=120.0, ge=0, le=3600, description="clock skew tolerated on a "
+                                         "position's time: it must lie between the patrol's start and now, each "
+                                         "widened by this much (docs/permissions.md, \"Location\")")
     out_of_zone_metres: float = Field(default=500.0, gt=0, description="alert when a patrol is this far outside")
     lost_contact_minutes: float = Field(default=15.0, gt=0, description="alert when an active patrol is silent")
     field_sweep_seconds: float = Field(default=60.0, ge=0, description="lost-contact sweep interval; 0 = off")

@@ -78,7 +78,8 @@ def test_positions_only_from_crew_on_an_active_patrol(client, engine, sign_in, c
     stranger = _report(client, sign_in(client, "volunteer.penteli"), crew.patrol_id, IN_MANTOUDI)
     assert stranger.json()["accepted"] == 0
     future = _report(client, member, crew.patrol_id, IN_MANTOUDI, at=utcnow() + timedelta(hours=1))
-    assert future.json()["rejected"][0]["reason"] == "time is in the future"
+    assert future.status_code == 422 and future.json()["error"] == "outside_active_window"
+    assert future.json()["detail"]["rejected"][0]["reason"] == "time is in the future"
     assert _positions(engine) == 1
     track = client.get(f"/api/v1/patrols/{crew.patrol_id}/positions", headers=sign_in(client, "dispatcher.sterea"))
     assert track.status_code == 200 and len(track.json()) == 1

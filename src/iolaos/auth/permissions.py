@@ -162,6 +162,7 @@ def render_markdown() -> str:
         lines.append(f"| `{action}` | {meaning} | " + " | ".join(cells) + " |")
     lines += ["", "## Roles each kind of organisation may hold", "", "| organisation kind | roles |", "|---|---|"]
     lines += [f"| {kind} | {', '.join(roles)} |" for kind, roles in ROLES_BY_ORG_KIND.items()]
+    lines += _location_markdown()
     lines += [
         "",
         "Public without a token: `/healthz`, `/readyz`, sign-in, the API docs, and zones with their published "
@@ -173,3 +174,28 @@ def render_markdown() -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+_LOCATES = {
+    Scope.SELF: "never",
+    Scope.OWN: "it holds the patrol, or (while the patrol is live) executes it",
+    Scope.TREE: "it or an organisation below it holds the patrol or (while live) executes it",
+    Scope.REGION: "the patrol's zone is in its region, or an organisation of its region holds it or (while live) "
+                  "executes it",
+    Scope.ALL: "always",
+}
+
+
+def _location_markdown() -> list[str]:
+    """The location rules (``patrols.visibility.LOCATION_RULES``) and what each role's scope locates."""
+    from iolaos.patrols.visibility import LOCATION_RULES  # imported here: patrols builds on this table
+
+    lines = ["", "## Location", "", "Decided by `src/iolaos/patrols/visibility.py` for REST, live updates and "
+             "replay alike.", ""]
+    lines += [f"{n}. {rule}" for n, rule in enumerate(LOCATION_RULES, start=1)]
+    lines += ["", "| role | `volunteer.location` | locates a patrol it may see when the caller's organisation… |",
+              "|---|---|---|"]
+    for role, grants in PERMISSIONS.items():
+        scope = grants.get("volunteer.location")
+        lines.append(f"| {role} | {scope or '–'} | {_LOCATES[scope] if scope else 'never'} |")
+    return lines

@@ -19,6 +19,7 @@ from iolaos.errors import Conflict, Forbidden, NotFound
 from iolaos.field.models import PositionReport, SafetyAlert
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
+from iolaos.patrols import visibility
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import workflow
 from iolaos.planning.service import patrol_topics
@@ -124,7 +125,17 @@ def list_visible(session: Session, principal: Principal, *, status: str | None, 
     if status:
         query = query.where(SafetyAlert.status == status)
     rows = session.execute(query.order_by(SafetyAlert.raised_at.desc(), SafetyAlert.id.desc()).limit(limit)).all()
-    return [alert_out(a, p) for a, p in rows]
+    locatable = visibility.locatable(session, principal, {p.id for _, p in rows})
+    return [_shown(alert_out(a, p), p.id in locatable) for a, p in rows]
+
+
+def alert_for(session: Session, principal: Principal, alert: SafetyAlert, patrol: Patrol) -> dict[str, Any]:
+    """An alert as this caller may see it: its coordinates only with the right to locate the patrol."""
+    return _shown(alert_out(alert, patrol), patrol.id in visibility.locatable(session, principal, [patrol.id]))
+
+
+def _shown(out: dict[str, Any], locatable: bool) -> dict[str, Any]:
+    return out if locatable else visibility.redact_alert(out)
 
 
 def alert_out(alert: SafetyAlert, patrol: Patrol) -> dict[str, Any]:

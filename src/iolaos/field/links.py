@@ -13,6 +13,7 @@ from iolaos.field.alerts import distance_m
 from iolaos.field.models import IncidentPatrol, PositionReport
 from iolaos.incidents import service as incidents
 from iolaos.journal import service as journal
+from iolaos.patrols import visibility
 from iolaos.patrols.models import Patrol
 from iolaos.planning import workflow
 from iolaos.zones.models import Zone
@@ -55,14 +56,32 @@ def near(session: Session, *, principal: Principal, incident_id: int, radius_km:
     last = _last_positions(session, [p.id for p in patrols])
     zones = {z.id: z for z in session.scalars(select(Zone).where(Zone.id.in_({p.zone_id for p in patrols})))} \
         if patrols else {}
+    exact = visibility.locatable(session, principal, [p.id for p in patrols])
     found = []
     for patrol in patrols:
         point = last.get(patrol.id)
         metres = distance_m(point, lon, lat) if point is not None else distance_m(zones[patrol.zone_id].geom, lon, lat)
-        if metres <= radius_km * 1000:
-            found.append({"patrol_id": patrol.id, "distance_km": round(metres / 1000, 2),
-                          "by": "position" if point is not None else "zone", "field_status": patrol.field_status})
-    return sorted(found, key=lambda f: f["distance_km"])
+        item = _near_item(patrol, metres, radius_km, point is not None, patrol.id in exact)
+        if item is not None:
+            found.append(item)
+    ordered = sorted(found, key=lambda f: (f["_key"], f["patrol_id"]))  # within a band: by id, not by distance
+    return [{k: v for k, v in f.items() if k != "_key"} for f in ordered]
+
+
+def _near_item(patrol: Patrol, metres: float, radius_km: float, by_position: bool, exact: bool
+               ) -> dict[str, Any] | None:
+    """One patrol's entry, or None when outside the radius.
+
+    Without the right to locate the patrol the caller learns only its band, and the radius is compared with the
+    band's start, never with the distance: any exact threshold would let a few probes close in on the patrol.
+    """
+    band = visibility.distance_band(metres)
+    key = metres / 1000 if exact else visibility.band_floor_km(band)
+    if (metres > radius_km * 1000) if exact else (key >= radius_km):
+        return None
+    return {"patrol_id": patrol.id, "distance_km": round(metres / 1000, 2) if exact else None,
+            "distance_band": band, "by": "position" if by_position else "zone",
+            "field_status": patrol.field_status, "_key": key}
 
 
 def _last_positions(session: Session, patrol_ids: list[int]) -> dict[int, Any]:

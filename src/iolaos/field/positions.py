@@ -1,4 +1,5 @@
-"""Position reports: accepted only from crew checked in on an active patrol; visible with volunteer.location."""
+"""Position reports: accepted only from crew checked in on an active patrol, stamped inside its active window;
+visible only to those who may locate the patrol (``patrols.visibility``)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,26 @@ from shapely.geometry import Point
 from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session
 
-from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.auth.principal import Principal
 from iolaos.config import Settings
-from iolaos.errors import NotFound
+from iolaos.errors import Forbidden, InvalidInput, NotFound
 from iolaos.field import alerts
 from iolaos.field.models import PositionReport
 from iolaos.journal import volatile
-from iolaos.kit.time import utcnow
+from iolaos.journal.models import AuditRecord
+from iolaos.kit.time import as_utc, utcnow
+from iolaos.patrols import visibility
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import workflow
 from iolaos.planning.service import patrol_topics
 from iolaos.volunteers.models import Volunteer
 from iolaos.zones.models import Zone
 
-FUTURE_SLACK = timedelta(minutes=2)
 TOPIC_CACHE_SIZE = 10_000
 _TOPIC_CACHE: dict[tuple[str, int, int, int | None], list[str]] = {}
+_STARTED: dict[tuple[str, int, datetime], datetime] = {}  # when each patrol (db, id, created) started
+START_ACTIONS = ("patrol.start",)  # journal actions that make a patrol active
+TIME_REFUSED = "outside_active_window"
 
 
 @dataclass(frozen=True)
@@ -39,18 +44,27 @@ class Report:
     accuracy_m: float | None = None
 
 
-def report(session: Session, settings: Settings, *, principal: Principal, reports: list[Report]
-           ) -> dict[str, Any]:
-    """Store the positions the caller may report; say why each refused one was refused."""
-    volunteer, on_duty, stamps = _reporter(session, principal.user_id)
-    now, accepted, rejected = utcnow(), [], []
+def report(session: Session, settings: Settings, *, principal: Principal, reports: list[Report],
+           now: datetime | None = None) -> dict[str, Any]:
+    """Store the positions the caller may report; say why each refused one was refused.
+
+    A batch is stored in part when some reports are refused (a phone must not lose the good ones); when
+    nothing could be stored because of the reports' times, the whole request answers 422
+    ``outside_active_window`` in the one error shape.
+    """
+    volunteer, on_duty, stamps, windows = _reporter(session, principal.user_id)
+    now, accepted, rejected = now or utcnow(), [], []
+    skew = timedelta(seconds=settings.position_skew_seconds)
     oldest = now - timedelta(days=settings.position_retention_days)
     for index, item in enumerate(reports):
-        reason = _refusal(item, volunteer, on_duty, now, oldest)
+        code, reason = _refusal(item, volunteer, windows, now, oldest, skew)
         if reason:
-            rejected.append({"index": index, "patrol_id": item.patrol_id, "reason": reason})
+            rejected.append({"index": index, "patrol_id": item.patrol_id, "reason": reason, "code": code})
             continue
         accepted.append(item)
+    if not accepted and any(r["code"] == TIME_REFUSED for r in rejected):
+        raise InvalidInput({"message": "no position lies inside its patrol's active window", "rejected": rejected,
+                            "skew_seconds": settings.position_skew_seconds}, code=TIME_REFUSED)
     if accepted:  # one multi-row INSERT: this is the hot path of the field
         session.execute(insert(PositionReport.__table__), [
             {"patrol_id": r.patrol_id, "volunteer_id": volunteer.id, "at": r.at, "received_at": now,
@@ -66,32 +80,61 @@ def report(session: Session, settings: Settings, *, principal: Principal, report
     return {"accepted": len(accepted), "rejected": rejected}
 
 
-def _reporter(session: Session, user_id: int) -> tuple[Volunteer | None, dict[int, Patrol], dict[int, Any]]:
-    """The caller's volunteer record, the active patrols they are checked in on, and those patrols' zone versions.
+def _reporter(session: Session, user_id: int
+              ) -> tuple[Volunteer | None, dict[int, Patrol], dict[int, Any], dict[int, datetime]]:
+    """The caller's volunteer record, the active patrols they are checked in on, those patrols' zone versions,
+    and since when each patrol is active for this reporter.
 
-    One query on the hot path; a second only when the caller is on no active patrol.
+    One query on the hot path (the start times are remembered); a second when the caller is on no active patrol.
     """
-    rows = session.execute(select(Volunteer, Patrol, Zone.updated_at)
+    rows = session.execute(select(Volunteer, Patrol, Zone.updated_at, Assignment.checked_in_at)
                            .join(Assignment, Assignment.volunteer_id == Volunteer.id)
                            .join(Patrol, Patrol.id == Assignment.patrol_id).join(Zone, Zone.id == Patrol.zone_id)
                            .where(Volunteer.user_id == user_id, Assignment.status == "checked_in",
                                   Patrol.status == "active")).all()
     if not rows:
-        return session.scalar(select(Volunteer).where(Volunteer.user_id == user_id)), {}, {}
-    return rows[0][0], {p.id: p for _, p, _ in rows}, {p.id: stamp for _, p, stamp in rows}
+        return session.scalar(select(Volunteer).where(Volunteer.user_id == user_id)), {}, {}, {}
+    started = _started(session, [p for _, p, _, _ in rows])
+    # The window opens at the latest of: the patrol's creation, its start, and this reporter's check-in.
+    windows = {p.id: max(t for t in (as_utc(p.created_at), started.get(p.id),
+                                     as_utc(checked_in) if checked_in else None) if t is not None)
+               for _, p, _, checked_in in rows}
+    return rows[0][0], {p.id: p for _, p, _, _ in rows}, {p.id: stamp for _, p, stamp, _ in rows}, windows
 
 
-def _refusal(item: Report, volunteer: Volunteer | None, on_duty: dict[int, Patrol], now: datetime,
-             oldest: datetime) -> str | None:
+def _started(session: Session, patrols: list[Patrol]) -> dict[int, datetime]:
+    """When each active patrol started, from the journal's record of its start.
+
+    Remembered per database and patrol row (its creation time tells a restored database's reused ids apart).
+    """
+    db = str(session.get_bind().url)
+    keys = {p.id: (db, p.id, p.created_at) for p in patrols}
+    missing = [pid for pid, key in keys.items() if key not in _STARTED]
+    if missing:
+        if len(_STARTED) >= TOPIC_CACHE_SIZE:
+            _STARTED.clear()
+        for subject_id, at in session.execute(
+                select(AuditRecord.subject_id, func.max(AuditRecord.occurred_at))
+                .where(AuditRecord.subject_type == "patrol", AuditRecord.subject_id.in_([str(p) for p in missing]),
+                       AuditRecord.action.in_(START_ACTIONS)).group_by(AuditRecord.subject_id)):
+            _STARTED[keys[int(subject_id)]] = as_utc(at)
+    return {pid: _STARTED[key] for pid, key in keys.items() if key in _STARTED}
+
+
+def _refusal(item: Report, volunteer: Volunteer | None, windows: dict[int, datetime], now: datetime,
+             oldest: datetime, skew: timedelta) -> tuple[str | None, str | None]:
+    """(code, reason) when a report is refused, else (None, None)."""
     if volunteer is None:
-        return "only volunteers share positions"
-    if item.patrol_id not in on_duty:
-        return "not checked in on this patrol, or the patrol is not active"
-    if item.at > now + FUTURE_SLACK:
-        return "time is in the future"
+        return "not_a_volunteer", "only volunteers share positions"
+    if item.patrol_id not in windows:
+        return "not_on_duty", "not checked in on this patrol, or the patrol is not active"
+    if item.at > now + skew:
+        return TIME_REFUSED, "time is in the future"
     if item.at < oldest:
-        return "older than the retention period"
-    return None
+        return TIME_REFUSED, "older than the retention period"
+    if item.at < windows[item.patrol_id] - skew:
+        return TIME_REFUSED, f"before the patrol's active window (from {windows[item.patrol_id].isoformat()})"
+    return None, None
 
 
 def _topics(session: Session, patrol: Patrol) -> list[str]:
@@ -115,18 +158,32 @@ def _publish(session: Session, patrol: Patrol, volunteer: Volunteer, latest: Rep
 
 def track(session: Session, principal: Principal, *, patrol_id: int, since: datetime | None, limit: int
           ) -> list[dict[str, Any]]:
-    """A patrol's positions (oldest first), for callers with volunteer.location over its crew."""
+    """A patrol's positions (oldest first), for callers who may locate the patrol (``patrols.visibility``)."""
     principal.scope("volunteer.location")  # 403 for roles without it, before the patrol is looked up
     workflow.get_visible(session, principal, patrol_id)
-    query = select(PositionReport, Volunteer.organisation_id).join(
-        Volunteer, Volunteer.id == PositionReport.volunteer_id).where(PositionReport.patrol_id == patrol_id)
-    allowed = organisation_ids(session, principal, "volunteer.location")
-    if allowed is not None:
-        query = query.where(Volunteer.organisation_id.in_(allowed))
+    ensure_locatable(session, principal, patrol_id)
+    query = select(PositionReport).where(PositionReport.patrol_id == patrol_id)
     if since is not None:
         query = query.where(PositionReport.at >= since)
-    rows = session.execute(query.order_by(PositionReport.at, PositionReport.id).limit(limit)).all()
-    return [_out(p) for p, _ in rows]
+    return [_out(p) for p in session.scalars(query.order_by(PositionReport.at, PositionReport.id).limit(limit))]
+
+
+def tracks_of(session: Session, principal: Principal, patrol_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The positions of those of these patrols the caller may locate (one query for all of them)."""
+    allowed = sorted(visibility.locatable(session, principal, patrol_ids))
+    found: dict[int, list[dict[str, Any]]] = {pid: [] for pid in allowed}
+    if allowed:
+        for p in session.scalars(select(PositionReport).where(PositionReport.patrol_id.in_(allowed))
+                                 .order_by(PositionReport.patrol_id, PositionReport.at, PositionReport.id)):
+            found[p.patrol_id].append(_out(p))
+    return found
+
+
+def ensure_locatable(session: Session, principal: Principal, patrol_id: int) -> None:
+    """403 when the caller may see the patrol but not where it is."""
+    if patrol_id not in visibility.locatable(session, principal, [patrol_id]):
+        raise Forbidden("you may see this patrol but not where it is (docs/permissions.md, \"Location\")",
+                        code="location_not_visible")
 
 
 def latest(session: Session, principal: Principal) -> list[dict[str, Any]]:
@@ -134,15 +191,13 @@ def latest(session: Session, principal: Principal) -> list[dict[str, Any]]:
     principal.scope("volunteer.location")
     newest = (select(PositionReport.volunteer_id, PositionReport.patrol_id, func.max(PositionReport.at).label("at"))
               .group_by(PositionReport.volunteer_id, PositionReport.patrol_id).subquery())
-    query = (select(PositionReport, Volunteer.organisation_id)
+    query = (select(PositionReport)
              .join(newest, (newest.c.volunteer_id == PositionReport.volunteer_id)
                    & (newest.c.patrol_id == PositionReport.patrol_id) & (newest.c.at == PositionReport.at))
-             .join(Volunteer, Volunteer.id == PositionReport.volunteer_id)
              .join(Patrol, Patrol.id == PositionReport.patrol_id).where(Patrol.status == "active"))
-    allowed = organisation_ids(session, principal, "volunteer.location")
-    if allowed is not None:
-        query = query.where(Volunteer.organisation_id.in_(allowed))
-    return [_out(p) for p, _ in session.execute(query.order_by(PositionReport.patrol_id)).all()]
+    rows = list(session.scalars(query.order_by(PositionReport.patrol_id, PositionReport.volunteer_id)))
+    allowed = visibility.locatable(session, principal, {p.patrol_id for p in rows})
+    return [_out(p) for p in rows if p.patrol_id in allowed]
 
 
 def _out(p: PositionReport) -> dict[str, Any]:

@@ -126,7 +126,7 @@ def acknowledge(request: Request, session: SessionDep, principal: PrincipalDep, 
     """A dispatcher takes note of the alert."""
     alert, patrol = alerts.acknowledge(session, principal=principal, alert_id=alert_id, note=body.note,
                                        now=request.app.state.clock())
-    return AlertOut.model_validate(alerts.alert_out(alert, patrol))
+    return AlertOut.model_validate(alerts.alert_for(session, principal, alert, patrol))
 
 
 @router.post("/incidents/{incident_id}/patrols", response_model=LinkOut, summary="Link a patrol to an incident",

@@ -72,6 +72,7 @@ class Rejected(BaseModel):
     index: int
     patrol_id: int
     reason: str
+    code: str = Field(description="not_a_volunteer, not_on_duty or outside_active_window")
 
 
 class BatchResult(BaseModel):
@@ -125,7 +126,9 @@ class NearPatrolOut(BaseModel):
     """An active patrol near an incident: by its last position, else by its zone's edge."""
 
     patrol_id: int
-    distance_km: float
+    distance_km: float | None = Field(description="to 10 m, for callers who may locate the patrol; else null")
+    distance_band: str = Field(description="<1 km, 1–5 km, 5–10 km or >10 km (all a caller without the right to "
+                                           "locate the patrol is told)")
     by: Literal["position", "zone"]
     field_status: str
 

@@ -26,9 +26,11 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.errors import Forbidden
 from iolaos.field.models import PositionReport
 from iolaos.kit.geo import to_geojson
 from iolaos.ogc.paging import Interval
+from iolaos.patrols import visibility
 from iolaos.patrols.models import Patrol
 from iolaos.planning import workflow
 from iolaos.volunteers.models import Volunteer
@@ -130,6 +132,8 @@ def items(session: Session, principal: Principal, *, bbox: BBox | None, interval
     allowed = organisation_ids(session, principal, "volunteer.location")
     ids = [p.id for p in workflow.list_visible(session, principal, day=None, status=None, limit=SCAN_LIMIT,
                                                offset=0)]
+    may_locate = visibility.locatable(session, principal, ids)  # the one location rule (docs/permissions.md)
+    ids = [i for i in ids if i in may_locate]
     if not ids:
         return [], 0
     query = _aggregate(ids, allowed, interval)
@@ -160,6 +164,9 @@ def _count(session: Session, query: Select[Any], offset: int) -> int:
 def one(session: Session, principal: Principal, patrol: Patrol) -> dict[str, Any]:
     """One visible patrol's track (null geometry and zero counts without positions)."""
     principal.scope("volunteer.location")
+    if patrol.id not in visibility.locatable(session, principal, [patrol.id]):
+        raise Forbidden("you may see this patrol but not where it is (docs/permissions.md, \"Location\")",
+                        code="location_not_visible")
     allowed = organisation_ids(session, principal, "volunteer.location")
     coords, times = _coordinates(session, [patrol.id], allowed).get(patrol.id, (np.empty((0, 2)), []))
     n = len(times)

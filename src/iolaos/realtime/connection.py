@@ -7,11 +7,14 @@ import itertools
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iolaos.auth.principal import Principal
 from iolaos.realtime import protocol
-from iolaos.realtime.topics import Audience, may_receive
+from iolaos.realtime.topics import Audience, text_for
+
+if TYPE_CHECKING:
+    from iolaos.realtime.store import LiveEvent
 
 _ids = itertools.count(1)
 _EVENT_HEAD = '{"type":"event",'
@@ -77,9 +80,12 @@ class Connection:
         p = self.principal
         return (p.user_id, p.role, p.organisation_id, p.region_id)
 
-    def wants(self, topics: tuple[str, ...], orgs: frozenset[int]) -> bool:
-        """True when an event with these topics matches a subscription and may reach this subscriber."""
-        return not self.topics.isdisjoint(topics) and may_receive(orgs, self.audience)
+    def wants(self, event: LiveEvent) -> str | None:
+        """The text of ``event`` to send when it matches a subscription and may reach this subscriber, else None.
+
+        ``topics.text_for`` is the one decision (issue 14): the org rule, or the patrols' visibility policy.
+        """
+        return text_for(event, self.audience) if not self.topics.isdisjoint(event.topics) else None
 
     def push(self, text: str) -> bool:
         """Queue one message; a full queue closes the connection as too slow (it resumes later)."""

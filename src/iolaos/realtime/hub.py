@@ -184,8 +184,9 @@ class Hub:
             matched = [found for topic in live.topics if (found := by_topic.get(topic))]
             targets = matched[0] if len(matched) == 1 else set().union(*matched)
             for conn in targets:
-                if topics.may_receive(live.orgs, conn.audience):
-                    conn.offer(live.seq, live.text, live.coalesce_key)
+                text = topics.text_for(live, conn.audience)  # who may see it, and its location (issue 14)
+                if text is not None:
+                    conn.offer(live.seq, text, live.coalesce_key)
                     self.stats["events_delivered"] += 1
             self.stats["events_read"] += 1
             self.hwm = live.seq
@@ -309,8 +310,9 @@ class Hub:
                 if not batch and conn.cursor < goal:  # memory does not reach (or ends before the goal)
                     batch = [to_live(row) for row in await self._db(self.store.read_after, conn.cursor, step)]
                 for live in batch:
-                    if conn.wants(live.topics, live.orgs):
-                        conn.push(live.text)
+                    text = conn.wants(live)  # the same decision as live delivery (issue 14)
+                    if text is not None:
+                        conn.push(text)
                     conn.cursor = live.seq
                 goal = max(self.hwm, conn.replay_until)
                 if not batch and conn.cursor < goal:  # nothing stored between: nothing to replay

@@ -5,9 +5,11 @@ Every method here is blocking; the hub runs them in its worker threads, never on
 
 from __future__ import annotations
 
+import json
 import re
+import threading
+import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, create_engine, event, func, select
@@ -19,6 +21,8 @@ from iolaos.auth.principal import Principal
 from iolaos.config import Settings
 from iolaos.errors import Unauthenticated
 from iolaos.journal.models import Event, JournalHead
+from iolaos.patrols import visibility
+from iolaos.patrols.visibility import PatrolFacts
 from iolaos.realtime import protocol, topics
 
 _ev, _head = Event.__table__, JournalHead.__table__
@@ -26,18 +30,36 @@ _READ_AFTER = (select(_ev.c.seq, _ev.c.occurred_at, _ev.c.kind, _ev.c.topics, _e
                .where(_ev.c.seq > bindparam("after")).order_by(_ev.c.seq).limit(bindparam("n")))
 _READ_HEAD = select(_head.c.event_seq, _head.c.epoch).where(_head.c.id == 1)
 _READ_MIN = select(func.min(_ev.c.seq))
-Row = tuple[int, datetime, str, str, str]
+# (seq, occurred_at, kind, topics, payload[, cells of the patrols it is about])
+Row = tuple[Any, ...]
 Resolved = tuple[Principal, topics.Audience]
+FACTS_TTL = 5.0  # seconds a patrol's facts serve position events before they are read again
+FACTS_CACHE_SIZE = 50_000  # patrols remembered (a few hundred bytes each)
+
+
+@dataclass(slots=True)
+class PatrolCell:
+    """The facts of one patrol as last read (None: gone, or forgotten).
+
+    Events hold the cell, not a copy: reading any later event about the patrol updates it, so an event replayed
+    from memory is judged by the patrol as it is now, as REST would judge it.
+    """
+
+    facts: PatrolFacts | None
+    read_at: float
 
 
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
-    """An event read from the table, encoded once for every connection."""
+    """An event read from the table, encoded once for every connection (twice when it has a location part)."""
 
     seq: int
     topics: tuple[str, ...]
     orgs: frozenset[int]
     text: str
+    patrols: tuple[PatrolCell, ...] = ()  # the patrols it is about (topics.patrol_subjects)
+    location: visibility.Location = "none"
+    redacted: str | None = None  # the text without its location part (alerts), for those who may not locate
     coalesce_key: tuple[str, int, int] | None = None  # what a newer event supersedes (connection.offer)
 
 
@@ -53,11 +75,17 @@ def coalesce_key(kind: str, payload: str) -> tuple[str, int, int] | None:
 
 
 def to_live(row: Row) -> LiveEvent:
-    """Encode one row of the event table."""
-    seq, occurred_at, kind, topic_text, payload = row
+    """Encode one row of the event table (rows from ``read_after`` carry their patrols' facts)."""
+    seq, occurred_at, kind, topic_text, payload = row[:5]
     found = tuple(topic_text.split())
     text = protocol.event_message(seq, occurred_at, kind, found, payload)
-    return LiveEvent(seq, found, topics.event_orgs(found), text, coalesce_key(kind, payload))
+    patrols: tuple[PatrolCell, ...] = row[5] if len(row) > 5 else \
+        tuple(PatrolCell(None, 0.0) for _ in topics.patrol_subjects(found))  # unknown facts: nobody may see it
+    location = visibility.location_part(kind, json.loads(payload) if kind.startswith("alert.") else None)
+    redacted = protocol.event_message(seq, occurred_at, kind, found, visibility.redacted_text(payload)) \
+        if location == "part" else None
+    return LiveEvent(seq, found, topics.event_orgs(found), text, patrols, location, redacted,
+                     coalesce_key=coalesce_key(kind, payload))
 
 
 def _reader_engine(settings: Settings, engine: Engine) -> Engine:
@@ -82,16 +110,59 @@ class JournalReader:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self._app_engine = engine
         self.engine = _reader_engine(settings, engine)
+        self._cells: dict[int, PatrolCell] = {}
+        self._epoch: str | None = None
+        self._facts_lock = threading.Lock()  # the hub reads from two threads (live catch-up and replays)
 
     def read_after(self, after: int, n: int) -> list[Row]:
-        """Up to ``n`` events with ``seq > after`` in seq order."""
-        with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(_READ_AFTER, {"after": after, "n": n})]  # type: ignore[misc]
+        """Up to ``n`` events with ``seq > after`` in seq order, each with the facts of the patrols it is about."""
+        with Session(self.engine) as session:
+            rows = [tuple(r) for r in session.connection().execute(_READ_AFTER, {"after": after, "n": n})]
+            about = [topics.patrol_subjects(r[3].split()) for r in rows]
+            with self._facts_lock:
+                self._refresh(session, rows, about)
+                cells = self._cells
+                return [(*r, tuple(cells[p] for p in ids)) for r, ids in zip(rows, about, strict=True)]
+
+    def _refresh(self, session: Session, rows: list[tuple[Any, ...]], about: list[tuple[int, ...]]) -> None:
+        """Read the facts of the patrols these events are about.
+
+        Every change to a patrol's crew, status or holder is journalled with its topic, so an event other than a
+        position reads its patrol afresh; positions (many a second) reuse facts read less than FACTS_TTL ago.
+        """
+        now, cells = time.monotonic(), self._cells
+        stale = {p for r, ids in zip(rows, about, strict=True) for p in ids
+                 if r[2] != "position" or p not in cells or now - cells[p].read_at > FACTS_TTL}
+        if not stale:
+            return
+        found = visibility.facts(session, stale)
+        for patrol_id in stale:
+            cell = cells.get(patrol_id)
+            if cell is None:
+                cells[patrol_id] = PatrolCell(found.get(patrol_id), now)
+            else:
+                cell.facts, cell.read_at = found.get(patrol_id), now
+        if len(cells) > FACTS_CACHE_SIZE:
+            self._forget(set(stale))
+
+    def _forget(self, keep: set[int]) -> None:
+        """Drop the quarter of the cells read longest ago; events still holding one then reach nobody
+        (failing closed) rather than being judged by facts nobody keeps up to date."""
+        cells = self._cells
+        oldest = sorted((c.read_at, p) for p, c in cells.items() if p not in keep)[:len(cells) // 4]
+        for _, patrol_id in oldest:
+            cells.pop(patrol_id).facts = None
 
     def read_head(self) -> tuple[int, str]:
         """The journal head: (last event seq, epoch)."""
         with self.engine.connect() as conn:
             seq, epoch = conn.execute(_READ_HEAD).one()
+        if epoch != self._epoch:  # another database (a restore): its patrols are not the ones remembered
+            with self._facts_lock:
+                for cell in self._cells.values():
+                    cell.facts, cell.read_at = None, 0.0
+                self._cells.clear()
+            self._epoch = epoch
         return int(seq), str(epoch)
 
     def read_min(self) -> int | None:

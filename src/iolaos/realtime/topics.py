@@ -27,25 +27,46 @@ authorised subscription of that connection **and**, when the event names organis
 topics), at least one of them is in the subscriber's ``organisation.read`` scope (the *audience*). So a
 geographic feed (``zone:``/``region:``) never carries another organisation's private events to someone who
 could not read that organisation.
+
+Events about a patrol (they name ``patrol:<id>`` and no incident) are decided by the patrols' own visibility
+policy instead (``patrols/visibility.py``, the same functions REST uses): such an event reaches a subscriber
+only when they may see that patrol, and its location-bearing part (a position: all of it; an alert's
+coordinates) only when they may locate it; otherwise they receive the alert without coordinates, or nothing.
+The patrol's facts are read with the event (``store.JournalReader.read_after``) and kept up to date by every
+later event about it, so a live event, a resume and a replay from ``after: 0`` are judged alike, and as REST
+judges the patrol now.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.errors import IolaosError
+from iolaos.patrols import visibility
+
+if TYPE_CHECKING:
+    from iolaos.realtime.store import LiveEvent
 
 TOPIC = re.compile(r"^(?:(zones|risk)|(org|volunteer|user|incident|patrol|region|zone):([A-Za-z0-9_.\-]{1,64}))$")
 NUMERIC_KINDS = frozenset({"org", "volunteer", "user", "incident", "patrol"})
 FORBIDDEN = "forbidden"
 INVALID = "invalid_topic"
 
-Audience = frozenset[int] | None
-"""Organisation ids whose events a subscriber may receive; None means every organisation."""
+
+
+@dataclass(frozen=True, slots=True)
+class Audience:
+    """What a subscriber may receive: events of ``orgs`` (None: every organisation) and, through ``viewer``,
+    events about the patrols it may see (and their locations where it may locate them)."""
+
+    orgs: frozenset[int] | None
+    viewer: visibility.Viewer | None = None  # None: no patrol event, no location
 
 
 def parse(topic: str) -> tuple[str, str] | None:
@@ -138,12 +159,44 @@ def _in_callers_region(session: Session, principal: Principal, kind: str, code: 
     return zone_id == principal.region_id or principal.region_id in tree.ancestors(zone_id)
 
 def audience(session: Session, principal: Principal) -> Audience:
-    """The organisations whose events this caller may receive: their ``organisation.read`` scope."""
+    """What this caller may receive: their ``organisation.read`` scope and their reach over patrols."""
     try:
         found = organisation_ids(session, principal, "organisation.read")
+        orgs = None if found is None else frozenset(found)
     except IolaosError:  # the role may not read organisations at all
-        return frozenset()
-    return None if found is None else frozenset(found)
+        orgs = frozenset()
+    return Audience(orgs, visibility.viewer(session, principal))
+
+
+def patrol_subjects(topics: Iterable[str]) -> tuple[int, ...]:
+    """The patrols an event is about: its ``patrol:<id>`` topics, unless it is about an incident.
+
+    An incident's event may name a patrol it links (``incident.link_patrol``); it stays the incident's.
+    """
+    found, incident = [], False
+    for topic in topics:
+        if topic.startswith("patrol:") and topic[7:].isdigit():
+            found.append(int(topic[7:]))
+        elif topic.startswith("incident:"):
+            incident = True
+    return () if incident else tuple(sorted(set(found)))
+
+
+def text_for(event: LiveEvent, allowed: Audience) -> str | None:
+    """The text of ``event`` this subscriber may receive: all of it, without its location, or None.
+
+    The one decision for live delivery and replay; the same functions decide REST (``patrols.visibility``).
+    """
+    if event.patrols:
+        viewer, facts = allowed.viewer, [cell.facts for cell in event.patrols]
+        if viewer is None or not all(f is not None and visibility.may_see(viewer, f) for f in facts):
+            return None
+        if event.location == "none" or all(visibility.may_locate(viewer, f) for f in facts):  # type: ignore[arg-type]
+            return event.text
+        return event.redacted  # an alert without coordinates; None for a position
+    if event.location != "none":
+        return None  # a location with no patrol to judge it by reaches nobody
+    return event.text if may_receive(event.orgs, allowed) else None
 
 
 def event_orgs(topics: Iterable[str]) -> frozenset[int]:
@@ -155,6 +208,7 @@ def event_orgs(topics: Iterable[str]) -> frozenset[int]:
     return frozenset(found)
 
 
-def may_receive(orgs: frozenset[int], allowed: Audience) -> bool:
-    """True when an event naming ``orgs`` may reach a subscriber with audience ``allowed``."""
-    return not orgs or allowed is None or not orgs.isdisjoint(allowed)
+def may_receive(orgs: frozenset[int], allowed: Audience | frozenset[int] | None) -> bool:
+    """True when an event naming ``orgs`` may reach a subscriber with audience ``allowed`` (the org rule only)."""
+    reach = allowed.orgs if isinstance(allowed, Audience) else allowed
+    return not orgs or reach is None or not orgs.isdisjoint(reach)

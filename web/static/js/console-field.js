@@ -130,7 +130,7 @@ export class FieldOps {
     api(`/api/v1/incidents/${incident.id}/patrols/near`, { query: { radius_km: 15 } }).then(async (found) => {
       await this.resolvePatrols(found.map((f) => f.patrol_id));
       fill(box, h('legend', {}, t('near.title')), found.length ? h('ul', { class: 'crew' }, found.map((f) => h('li', {},
-        h('span', { class: 'title-line' }, h('strong', {}, this.place(f.patrol_id)), h('span', { class: 'badge' }, `${fmtNumber(f.distance_km, 1)} km`)),
+        h('span', { class: 'title-line' }, h('strong', {}, this.place(f.patrol_id)), h('span', { class: 'badge' }, f.distance_km == null ? f.distance_band : `${fmtNumber(f.distance_km, 1)} km`)),
         h('div', { class: 'meta' }, t(`near.by.${f.by}`)),
         this.can('incident.manage') ? h('button', { type: 'button', class: 'link', onclick: (ev) => this.link(incident, f.patrol_id, ev.target) }, t('near.link')) : null)))
         : h('p', { class: 'empty' }, t('near.none')));
