@@ -211,6 +211,26 @@ class PatrolRules(RuleBasedStateMachine):
         self._do(patrols.end, principal=self.world.principal(data.draw(st.sampled_from(CALLERS))),
                  patrol_id=data.draw(st.sampled_from(sorted(self.started))), now=self.clock)
 
+    @rule(data=st.data())
+    def a_crew_goes_out(self, data):
+        """The whole morning routine on one fresh patrol of the current shift, each step through its rule."""
+        hour = (self.clock - at(0, self.day)).total_seconds() / 3600
+        shift = next(((a, b) for a, b in SHIFTS if a - 1 <= hour < b), None)
+        if shift is None:
+            return
+        self.patrol_ids.append(self.world.patrol(start=shift[0], end=shift[1], crew=2, team="limni", day=self.day))
+        self.audits = self._audit_count()
+        patrol_id = self.patrol_ids[-1]
+        crew = data.draw(st.lists(st.sampled_from(self.people[::2]), min_size=2, max_size=2, unique=True))
+        placed = [v for v in crew if self._do(patrols.assign, self.world.settings,
+                                              principal=self.world.principal("dispatcher.sterea"),
+                                              patrol_id=patrol_id, volunteer_id=v, reason="morning", now=self.clock)]
+        leader = self.world.principal("leader.limni")
+        if placed and self._do(patrols.check_in, self.world.settings, principal=leader, patrol_id=patrol_id,
+                               volunteer_ids=placed, now=self.clock) and self._do(
+                patrols.start, self.world.settings, principal=leader, patrol_id=patrol_id, now=self.clock):
+            self.started[patrol_id] = (self.clock, len(placed))
+
     @rule(hours=st.sampled_from((0.5, 1, 2, 4, 6)))
     def time_passes(self, hours):
         self.clock += timedelta(hours=hours)

@@ -58,3 +58,36 @@ def create_admin(
     finally:
         engine.dispose()
     typer.echo(f"created admin {user.username!r} in {ROOT_NAME_EN}")
+
+
+@app.command("create")
+def create(
+    username: Annotated[str, typer.Option(help="sign-in name")],
+    full_name: Annotated[str, typer.Option(help="the person's name")],
+    organisation_id: Annotated[int, typer.Option(help="the organisation's id")],
+    role: Annotated[str, typer.Option(help="dispatcher, officer, coordinator, reviewer, leader, volunteer, admin")],
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
+) -> None:
+    """Create an account with any role that fits the organisation (the superuser's path; see docs/security.md)."""
+    from iolaos.auth import users
+    from iolaos.auth.service import normalise_username
+    from iolaos.db import make_engine, session_scope
+    from iolaos.errors import IolaosError
+    from iolaos.organisations.models import Organisation
+
+    password = _read_password(password_stdin)
+    engine = make_engine(get_settings())
+    try:
+        with session_scope(engine) as session:
+            org = session.get(Organisation, organisation_id)
+            if org is None:
+                typer.secho(f"error: no organisation {organisation_id}", fg=typer.colors.RED, err=True)
+                raise typer.Exit(code=2)
+            user = users.create_by_superuser(session, username=normalise_username(username), full_name=full_name,
+                                             password=password, org=org, role=role)
+    except IolaosError as exc:
+        typer.secho(f"error ({exc.code}): {exc.detail}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from exc
+    finally:
+        engine.dispose()
+    typer.echo(f"created {role} {user.username!r} in organisation {organisation_id}")

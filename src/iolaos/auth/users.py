@@ -51,17 +51,25 @@ def create(session: Session, *, principal: Principal, org_id: int, data: UserCre
 def create_first_admin(session: Session, *, username: str, full_name: str, password: str,
                        org: Organisation) -> User:
     """The bootstrap account made from the command line (no caller to check)."""
+    return create_by_superuser(session, username=username, full_name=full_name, password=password, org=org,
+                               role="admin")
+
+
+def create_by_superuser(session: Session, *, username: str, full_name: str, password: str, org: Organisation,
+                        role: str) -> User:
+    """An account made from the command line (``iolaos users create``): the superuser may grant any role that
+    fits the organisation, e.g. the first dispatchers an admin (who does not hold their rights) cannot make."""
     from iolaos.auth.actor import system_actor
 
-    _check_role(None, org, "admin")
+    _check_role(None, org, role)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict("this username is taken", code="duplicate_username")
     user = User(username=username, full_name=full_name, password_hash=hash_password(password),
-                organisation_id=org.id, role="admin")
+                organisation_id=org.id, role=role)
     session.add(user)
     session.flush()
     journal.record(session, actor=system_actor("cli"), action="user.create", subject_type="user",
-                   subject_id=user.id, data={"username": username, "role": "admin", "organisation_id": org.id})
+                   subject_id=user.id, data={"username": username, "role": role, "organisation_id": org.id})
     return user
 
 

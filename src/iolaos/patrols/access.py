@@ -17,7 +17,10 @@ from iolaos.volunteers.models import Volunteer
 
 
 def visible_clause(session: Session, principal: Principal) -> Any:
-    """SQL condition for the patrols the caller may see; None: all of them."""
+    """SQL condition for the patrols the caller may see; None: all of them.
+
+    The same rule as ``patrols.visibility.may_see`` (tests/field/test_location_rest.py keeps them in agreement).
+    """
     scope = principal.scope("patrol.read")
     crew_of = select(Assignment.patrol_id).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
     if scope is Scope.SELF:
