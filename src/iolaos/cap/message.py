@@ -49,6 +49,7 @@ class RiskAlert:
     category: int
     day: date
     sent: datetime
+    from_zone_code: str | None = None  # set when the category is inherited from an ancestor zone
 
 
 @dataclass(frozen=True)
@@ -152,6 +153,10 @@ def risk_message(data: RiskAlert) -> str:
         parameter = _sub(info, "parameter")
         _sub(parameter, "valueName", "fire_risk_category")
         _sub(parameter, "value", data.category)
+        origin = _sub(info, "parameter")  # own entry or inherited, as every other answer about risk says
+        _sub(origin, "valueName", "fire_risk_category_source")
+        inherited = data.from_zone_code not in (None, data.zone_code)
+        _sub(origin, "value", f"inherited:{data.from_zone_code}" if inherited else "own")
         _area(info, name, polygons, None, data.zone_code)
     return _serialise(alert)
 

@@ -39,21 +39,20 @@ def calls_for_warning(incident: Incident) -> bool:
     return incident.kind in WARNING_KINDS and incident.severity in WARNING_SEVERITIES and incident.status not in OVER
 
 
-def _risk_data(zone: Zone, category: int, day: date, issued_at: object) -> message.RiskAlert:
-    sent = issued_at if issued_at is not None else utcnow()
-    return message.RiskAlert(zone.code, zone.name_el, zone.name_en, zone.geom, category, day, sent)  # type: ignore[arg-type]
+def _risk_data(session: Session, zone: Zone, level: risk.Effective, day: date) -> message.RiskAlert:
+    sent = level.row.issued_at if level.row.issued_at is not None else utcnow()
+    origin = risk.zone_tree(session).by_id[level.row.zone_id].code
+    return message.RiskAlert(zone.code, zone.name_el, zone.name_en, zone.geom, level.category, day, sent,  # type: ignore[arg-type]
+                             origin)
 
 
 def risk_alert(session: Session, code: str, day: date) -> str:
     """The CAP message for one zone on a day; 404 unless its category in force is 4 or 5."""
     zone = zones.get_zone(session, code)
-    category = risk.effective(session, day).get(zone.id)
-    if category not in ALERT_CATEGORIES:
+    level = risk.effective_level(session, zone.id, day)
+    if level is None or level.category not in ALERT_CATEGORIES:
         raise NotFound(f"no fire-risk warning for zone {code!r} on {day.isoformat()}", code="no_warning")
-    tree = risk.zone_tree(session)
-    own = risk.levels_on(session, day)
-    issued = next((own[z].issued_at for z in [zone.id, *tree.ancestors(zone.id)] if z in own), None)
-    return message.risk_message(_risk_data(zone, category, day, issued))
+    return message.risk_message(_risk_data(session, zone, level, day))
 
 
 def _place(session: Session, incident: Incident) -> tuple[str, str]:
@@ -76,13 +75,17 @@ def incident_alert(session: Session, incident_id: int) -> str:
 
 
 def entries(session: Session, day: date) -> list[Entry]:
-    """Every current warning: zones whose own category on ``day`` is 4–5, and open public-warning incidents."""
+    """Every current warning: zones whose own category on ``day`` is 4–5, and open public-warning incidents.
+
+    The feed lists only zones with an entry of their own: a region's alert already covers (by its area) every
+    municipality that inherits it; each of those answers its own alert at ``risk/{code}``, marked inherited."""
     found = []
-    levels = {z: r for z, r in risk.levels_on(session, day).items() if r.category in ALERT_CATEGORIES}
+    levels = {z: e for z, e in risk.effective_levels(session, day).items()
+              if not e.inherited and e.category in ALERT_CATEGORIES}
     for zone in session.scalars(select(Zone).where(Zone.id.in_(levels)).order_by(Zone.code)) if levels else []:
-        row = levels[zone.id]
-        data = _risk_data(zone, row.category, day, row.issued_at)
-        words = message.RISK_WORDS[row.category]
+        level = levels[zone.id]
+        data = _risk_data(session, zone, level, day)
+        words = message.RISK_WORDS[level.category]
         found.append(Entry(message.risk_identifier(data), f"{words['el-GR'][0]}: {zone.name_el}",
                            f"{words['en-US'][0]}: {zone.name_en}", message.cap_time(data.sent),
                            f"risk/{zone.code}?date={day.isoformat()}", message.risk_message(data)))

@@ -184,49 +184,82 @@ def levels_on(session: Session, day: date) -> dict[int, RiskLevel]:
     return found
 
 
-def effective(session: Session, day: date) -> dict[int, int]:
-    """Category per zone on ``day``: its own, else the nearest ancestor's (a region's covers its municipalities)."""
+@dataclass(frozen=True)
+class Effective:
+    """A zone's category on a day and the entry it comes from (the zone's own, or its nearest ancestor's)."""
+
+    zone_id: int
+    row: RiskLevel
+
+    @property
+    def category(self) -> int:
+        """The category in force."""
+        return self.row.category
+
+    @property
+    def inherited(self) -> bool:
+        """True when the category is an ancestor's (a region's covers its municipalities and their sectors)."""
+        return self.row.zone_id != self.zone_id
+
+
+def effective_levels(session: Session, day: date) -> dict[int, Effective]:
+    """THE definition of a zone's category on ``day``, for every zone that has one: its own entry, else the
+    nearest ancestor's. REST, OGC, CAP, planning, coverage reports and the pages all ask this function."""
     tree = zone_tree(session)
-    own = {z: r.category for z, r in levels_on(session, day).items()}
-    out = {}
+    own = levels_on(session, day)
+    out: dict[int, Effective] = {}
     for zone_id in tree.by_id:
-        for candidate in [zone_id, *tree.ancestors(zone_id)]:
+        for candidate in (zone_id, *tree.ancestors(zone_id)):
             if candidate in own:
-                out[zone_id] = own[candidate]
+                out[zone_id] = Effective(zone_id, own[candidate])
                 break
     return out
 
 
+def effective_level(session: Session, zone_id: int, day: date) -> Effective | None:
+    """One zone's effective level on ``day`` (None when neither it nor an ancestor has one)."""
+    return effective_levels(session, day).get(zone_id)
+
+
+def effective(session: Session, day: date) -> dict[int, int]:
+    """Category per zone on ``day`` (the category-only view of :func:`effective_levels`)."""
+    return {z: e.category for z, e in effective_levels(session, day).items()}
+
+
 def published_map(session: Session, day: date, *, kind: str | None = None, region: str | None = None
                   ) -> list[LevelOut]:
-    """The published levels of ``day``, ordered by zone code, optionally of one kind or within one region."""
+    """The effective level of every zone on ``day`` (own or inherited), ordered by zone code, optionally of one
+    kind or within one region."""
     tree = zone_tree(session)
-    rows = levels_on(session, day)
     within = None
     if region is not None:
         region_id = tree.by_code().get(region)
         if region_id is None:
             raise InvalidInput(f"unknown zone code {region!r}", code="unknown_zone")
         within = tree.below({region_id})
-    out = [to_out(tree, r) for z, r in rows.items()
+    out = [to_out(tree, e.row, zone_id=z) for z, e in effective_levels(session, day).items()
            if (kind is None or tree.by_id[z].kind == kind) and (within is None or z in within)]
     return sorted(out, key=lambda o: o.zone_code)
 
 
 def history(session: Session, zone: Zone, *, day: date | None = None, limit: int = 100) -> list[LevelOut]:
-    """Every level ever issued for a zone (newest first), optionally for one day."""
-    query = select(RiskLevel).where(RiskLevel.zone_id == zone.id)
+    """Every level that applied to a zone (its own and its ancestors', marked inherited), newest day first;
+    within a day the one in force comes first (own before inherited, nearest ancestor first, newest first)."""
+    tree = zone_tree(session)
+    chain = [zone.id, *tree.ancestors(zone.id)]
+    query = select(RiskLevel).where(RiskLevel.zone_id.in_(chain))
     if day is not None:
         query = query.where(RiskLevel.day == day)
-    rows = session.scalars(query.order_by(RiskLevel.day.desc(), RiskLevel.id.desc()).limit(limit))
-    tree = zone_tree(session)
-    return [to_out(tree, r) for r in rows]
+    rows = sorted(session.scalars(query), key=lambda r: (-r.day.toordinal(), chain.index(r.zone_id), -(r.id or 0)))
+    return [to_out(tree, r, zone_id=zone.id) for r in rows[:limit]]
 
 
-def to_out(tree: ZoneTree, row: RiskLevel) -> LevelOut:
-    """A level with its zone and colours."""
-    zone = tree.by_id[row.zone_id]
+def to_out(tree: ZoneTree, row: RiskLevel, *, zone_id: int | None = None) -> LevelOut:
+    """A level as it applies to ``zone_id`` (default: the row's own zone), with colours and where it comes from."""
+    zone = tree.by_id[zone_id if zone_id is not None else row.zone_id]
+    origin = tree.by_id[row.zone_id]
     label_en, label_el, colour, hex_colour = CATEGORIES[row.category]
     return LevelOut(zone_code=zone.code, zone_kind=zone.kind, zone_name_el=zone.name_el, zone_name_en=zone.name_en,
                     date=row.day, category=row.category, label_en=label_en, label_el=label_el, colour=colour,
-                    hex=hex_colour, source=row.source, issued_at=row.issued_at)
+                    hex=hex_colour, source=row.source, issued_at=row.issued_at,
+                    inherited=origin.id != zone.id, from_zone_code=origin.code)
