@@ -109,6 +109,13 @@ class Settings(BaseSettings):
     planning_risk_weights: dict[int, int] = Field(default_factory=lambda: {1: 1, 2: 1, 3: 2, 4: 4, 5: 8},
                                                   description="risk weight of a filled crew place per "
                                                   "category (JSON)")
+    # --- season coverage and equity analytics (src/iolaos/planning/season.py, docs/planning.md) ---
+    coverage_max_days: int = Field(default=184, ge=1, le=366, description="longest range of the coverage, equity "
+                                   "and season reports: a fire season, 1 May – 31 October, is 184 days")
+    coverage_baseline_days: int = Field(default=7, ge=1, le=60, description="most days the planner-vs-greedy "
+                                        "comparison re-plans (it builds and solves one instance per day)")
+    coverage_worst_zones: int = Field(default=15, ge=1, le=500, description="worst-served municipalities named "
+                                      "in the season report")
     # Field operations (positions, safety alerts).
     position_retention_days: int = Field(default=30, ge=1, le=3650, description="keep position reports this long")
     out_of_zone_metres: float = Field(default=500.0, gt=0, description="alert when a patrol is this far outside")

@@ -117,15 +117,18 @@ def remove(session: SessionDep, principal: PrincipalDep, assignment_id: Id, body
 
 @router.get("/coverage/report", response_model=list[CoverageRow], summary="Required vs staffed per zone and day",
             responses=READ)
-def coverage_report(session: SessionDep, principal: PrincipalDep, start: date, end: date,
+def coverage_report(request: Request, session: SessionDep, principal: PrincipalDep, start: date, end: date,
                     region: RegionCode = None) -> list[CoverageRow]:
-    """For dispatchers: crew places required by the risk map and policy against those planned and staffed."""
-    return reports.coverage(session, principal=principal, start=start, end=end, region_code=region)
+    """For dispatchers: crew places required by the risk map and policy against those planned and staffed
+    (up to a season: IOLAOS_COVERAGE_MAX_DAYS)."""
+    return reports.coverage(session, request.app.state.settings, principal=principal, start=start, end=end,
+                            region_code=region)
 
 
 @router.get("/coverage/equity", response_model=EquityOut, summary="Equity of coverage across municipalities",
             responses=READ)
-def coverage_equity(session: SessionDep, principal: PrincipalDep, start: date, end: date,
+def coverage_equity(request: Request, session: SessionDep, principal: PrincipalDep, start: date, end: date,
                     region: RegionCode = None) -> EquityOut:
     """For regional reviewers: staffed/required per municipality, its Gini coefficient, under-covered high-risk days."""
-    return reports.equity(session, principal=principal, start=start, end=end, region_code=region)
+    return reports.equity(session, request.app.state.settings, principal=principal, start=start, end=end,
+                          region_code=region)

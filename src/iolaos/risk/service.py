@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import CTE, Select, func, literal, select
 from sqlmodel import Session
 
 from iolaos.auth.actor import Actor
@@ -202,18 +202,39 @@ class Effective:
         return self.row.zone_id != self.zone_id
 
 
+def zone_closure() -> CTE:
+    """(ancestor, descendant, depth) for every zone and each of its ancestors, itself at depth 0 (SQL)."""
+    zone = Zone.__table__
+    closure = select(zone.c.id.label("anc"), zone.c.id.label("des"), literal(0).label("depth")).cte(
+        "zone_closure", recursive=True)
+    return closure.union_all(select(closure.c.anc, zone.c.id, closure.c.depth + 1)
+                             .join(zone, zone.c.parent_id == closure.c.des))
+
+
+def effective_query(start: date, end: date, closure: CTE | None = None) -> Select:
+    """THE definition of a zone's category on a day, as SQL: for every zone and day in [start, end] that has one,
+    the row in force of its own entry, else of its nearest ancestor's (columns zone_id, day, level_id, category,
+    depth; depth 0 means own). Every answer about risk comes from this query, one day or a whole season.
+    Pass ``closure`` to share one :func:`zone_closure` with the rest of a statement."""
+    closure = zone_closure() if closure is None else closure
+    latest = (select(RiskLevel.zone_id, RiskLevel.day, func.max(RiskLevel.id).label("level_id"))
+              .where(RiskLevel.day >= start, RiskLevel.day <= end).group_by(RiskLevel.zone_id, RiskLevel.day)
+              .subquery("latest"))
+    ranked = (select(closure.c.des.label("zone_id"), latest.c.day, latest.c.level_id, closure.c.depth,
+                     func.row_number().over(partition_by=(closure.c.des, latest.c.day),
+                                            order_by=closure.c.depth).label("rank"))
+              .join(closure, closure.c.anc == latest.c.zone_id).subquery("ranked"))
+    level = RiskLevel.__table__
+    return (select(ranked.c.zone_id, ranked.c.day, ranked.c.level_id, level.c.category, ranked.c.depth)
+            .join(level, level.c.id == ranked.c.level_id).where(ranked.c.rank == 1))
+
+
 def effective_levels(session: Session, day: date) -> dict[int, Effective]:
-    """THE definition of a zone's category on ``day``, for every zone that has one: its own entry, else the
-    nearest ancestor's. REST, OGC, CAP, planning, coverage reports and the pages all ask this function."""
-    tree = zone_tree(session)
-    own = levels_on(session, day)
-    out: dict[int, Effective] = {}
-    for zone_id in tree.by_id:
-        for candidate in (zone_id, *tree.ancestors(zone_id)):
-            if candidate in own:
-                out[zone_id] = Effective(zone_id, own[candidate])
-                break
-    return out
+    """Every zone's effective level on ``day`` (own entry, else the nearest ancestor's), by
+    :func:`effective_query`; REST, OGC, CAP, planning, coverage reports and the pages all ask this."""
+    picked = effective_query(day, day).subquery("picked")
+    rows = session.execute(select(picked.c.zone_id, RiskLevel).join(RiskLevel, RiskLevel.id == picked.c.level_id))
+    return {zone_id: Effective(zone_id, row) for zone_id, row in rows}
 
 
 def effective_level(session: Session, zone_id: int, day: date) -> Effective | None:

@@ -1,0 +1,222 @@
+"""Season analytics in SQL: per zone × day the risk-weighted need against planned, staffed and patrolled hours.
+
+One statement (:func:`zone_days`) is the source of the coverage report, the equity distribution and the
+season report, so they cannot disagree. Days are Europe/Athens days: a patrol belongs to the local day its
+shift starts in (PostgreSQL converts with its time-zone database; SQLite, which stores naive UTC, adds
+Athens' offset piecewise between the DST transitions of the range, taken from zoneinfo).
+
+Need is what the coverage policy in force now requires for the zone's effective category (the policy's
+history is not replayed), in crew places and person-hours (nominal shift lengths); a zone-day's shortfall is
+its person-hours not staffed (accepted, checked in or out), weighted by the category's risk weight.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import CTE, Date, Float, Subquery, and_, case, exists, func, literal, select, type_coerce, union
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session
+
+from iolaos.config import Settings
+from iolaos.errors import InvalidInput
+from iolaos.kit.time import UtcDateTime, utcnow
+from iolaos.patrols.models import Assignment, Patrol
+from iolaos.planning import instance as builder
+from iolaos.planning import policy
+from iolaos.risk import service as risk
+from iolaos.zones.models import Zone
+
+STAFFED = ("accepted", "checked_in", "checked_out")
+
+
+def period(start: date, end: date, max_days: int) -> list[date]:
+    """The days of [start, end]; 422 when reversed or longer than ``max_days`` (a season by default)."""
+    builder.check_day(start)
+    builder.check_day(end)
+    if end < start or (end - start).days >= max_days:
+        raise InvalidInput(f"end must be on or after start, at most {max_days} days", code="invalid_period")
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _offsets(lo: datetime, hi: datetime) -> list[tuple[datetime, timedelta]]:
+    """(until, Athens offset) segments covering [lo, hi): the offset changes only at DST transitions."""
+    segments: list[tuple[datetime, timedelta]] = []
+    moment = lo.replace(minute=0, second=0, microsecond=0)
+    current = moment.astimezone(policy.ATHENS).utcoffset()
+    while moment < hi:
+        moment += timedelta(hours=1)
+        offset = moment.astimezone(policy.ATHENS).utcoffset()
+        if offset != current:
+            segments.append((moment, current))  # type: ignore[arg-type]
+            current = offset
+    segments.append((hi, current))  # type: ignore[arg-type]
+    return segments
+
+
+def local_day(session: Session, column: Any, lo: datetime, hi: datetime) -> ColumnElement:
+    """The Europe/Athens calendar day of a UTC timestamp column, in SQL (for instants in [lo, hi))."""
+    if _dialect(session) == "postgresql":
+        return func.date(func.timezone("Europe/Athens", column))
+    segments = [(until, f"{int(off.total_seconds() // 60):+d} minutes") for until, off in _offsets(lo, hi)]
+    if len(segments) == 1:
+        return func.date(column, segments[0][1])
+    shift = case(*[(column < literal(until, UtcDateTime()), text) for until, text in segments[:-1]],
+                 else_=segments[-1][1])
+    return func.date(column, shift)
+
+
+def hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement:
+    """``later - earlier`` in hours, in SQL."""
+    if _dialect(session) == "postgresql":
+        return func.extract("epoch", later - earlier) / 3600.0
+    return (func.julianday(later) - func.julianday(earlier)) * 24.0
+
+
+def _least(session: Session, a: Any, b: Any) -> ColumnElement:
+    return func.least(a, b) if _dialect(session) == "postgresql" else func.min(a, b)
+
+
+def _shift_hours(shift: str) -> float:
+    start, end = (time.fromisoformat(x) for x in shift.split("-"))
+    minutes = (end.hour * 60 + end.minute - start.hour * 60 - start.minute) % (24 * 60)
+    return (minutes or 24 * 60) / 60
+
+
+def _need_table(session: Session, settings: Settings) -> Subquery:
+    """(region_key, category, places, hours, weight) of the policy in force; region_key 0 is national."""
+    tree = risk.zone_tree(session)
+    regions: list[int | None] = [None, *sorted(z.id for z in tree.by_id.values() if z.kind == "region")]
+    weights = settings.planning_risk_weights
+    parts = []
+    for region_id in regions:
+        for category, (rule, _, _) in policy.effective(session, region_id).items():
+            per_patrol = rule.patrols_per_zone * rule.crew_size
+            parts.append(select(literal(region_id or 0).label("region_key"), literal(category).label("category"),
+                                literal(per_patrol * len(rule.shifts)).label("places"),
+                                literal(per_patrol * sum(_shift_hours(s) for s in rule.shifts), Float).label("hours"),
+                                literal(weights.get(category, 1)).label("weight")))
+    return union(*parts).subquery("need")
+
+
+def _kind_of(closure: CTE, kind: str, name: str) -> Subquery:
+    """zone → its ancestor (or itself) of ``kind``."""
+    zone = aliased(Zone)
+    return (select(closure.c.des.label("zone_id"), closure.c.anc.label("anc_id"))
+            .join(zone, zone.id == closure.c.anc).where(zone.kind == kind).subquery(name))
+
+
+def zone_days(session: Session, settings: Settings, *, start: date, end: date, zones: set[int] | None,
+              now: datetime | None = None) -> Subquery:
+    """Per zone × day of [start, end] with a category or a patrol: category, inherited, required places,
+    need / planned / staffed / patrolled hours, proposed and staffed places, risk weight and weighted shortfall."""
+    closure = risk.zone_closure()
+    eff = risk.effective_query(start, end, closure).subquery("eff")
+    region = _kind_of(closure, "region", "zone_region")
+    need = _need_table(session, settings)
+    child = aliased(Zone)
+    cells = (select(eff.c.zone_id, eff.c.day, eff.c.category, eff.c.depth,
+                    func.coalesce(need.c.places, 0).label("required"), func.coalesce(need.c.hours, 0.0).label("hours"),
+                    func.coalesce(need.c.weight, 1).label("weight"))
+             .outerjoin(region, region.c.zone_id == eff.c.zone_id)
+             .outerjoin(need, and_(need.c.region_key == func.coalesce(region.c.anc_id, 0),
+                                   need.c.category == eff.c.category))
+             .where(~exists(select(child.id).where(child.parent_id == eff.c.zone_id))))
+    if zones is not None:
+        cells = cells.where(eff.c.zone_id.in_(zones))
+    cells_q = cells.subquery("cells")
+    planned, crew = _patrol_sums(session, start, end, zones, now or utcnow())
+    keys = union(select(cells_q.c.zone_id, cells_q.c.day), select(planned.c.zone_id, planned.c.day),
+                 select(crew.c.zone_id, crew.c.day)).subquery("keys")
+    need_hours = func.coalesce(cells_q.c.hours, 0.0)
+    staffed_hours = func.coalesce(crew.c.staffed_hours, 0.0)
+    gap = need_hours - staffed_hours
+    shortfall = case((gap > 0, gap), else_=0.0)
+    weight = func.coalesce(cells_q.c.weight, 0)
+    municipality = _kind_of(closure, "municipality", "zone_municipality")
+    return (select(keys.c.zone_id, type_coerce(keys.c.day, Date).label("day"), cells_q.c.category,
+                   (func.coalesce(cells_q.c.depth, 0) > 0).label("inherited"),
+                   func.coalesce(cells_q.c.required, 0).label("required"), need_hours.label("need_hours"),
+                   weight.label("weight"), func.coalesce(planned.c.planned, 0).label("planned"),
+                   func.coalesce(planned.c.planned_hours, 0.0).label("planned_hours"),
+                   func.coalesce(crew.c.proposed, 0).label("proposed"),
+                   func.coalesce(crew.c.staffed, 0).label("staffed"),
+                   staffed_hours.label("staffed_hours"),
+                   func.coalesce(crew.c.patrolled_hours, 0.0).label("patrolled_hours"),
+                   (weight * need_hours).label("weighted_need"), shortfall.label("shortfall_hours"),
+                   (weight * shortfall).label("weighted_shortfall"),
+                   func.coalesce(municipality.c.anc_id, keys.c.zone_id).label("municipality_id"))
+            .outerjoin(cells_q, and_(cells_q.c.zone_id == keys.c.zone_id, cells_q.c.day == keys.c.day))
+            .outerjoin(planned, and_(planned.c.zone_id == keys.c.zone_id, planned.c.day == keys.c.day))
+            .outerjoin(crew, and_(crew.c.zone_id == keys.c.zone_id, crew.c.day == keys.c.day))
+            .outerjoin(municipality, municipality.c.zone_id == keys.c.zone_id)
+            .subquery("zone_days"))
+
+
+def _patrol_sums(session: Session, start: date, end: date, zones: set[int] | None, now: datetime
+                 ) -> tuple[Subquery, Subquery]:
+    """Planned places and hours; proposed, staffed, staffed hours and patrolled hours — per zone and local day."""
+    lo, hi = builder.day_bounds(start)[0], builder.day_bounds(end)[1]
+    day = local_day(session, Patrol.shift_start, lo, hi)
+    length = hours_between(session, Patrol.shift_end, Patrol.shift_start)
+    where = [Patrol.status != "cancelled", Patrol.shift_start >= lo, Patrol.shift_start < hi]
+    if zones is not None:
+        where.append(Patrol.zone_id.in_(zones))
+    planned = (select(Patrol.zone_id, day.label("day"), func.sum(Patrol.crew_size).label("planned"),
+                      func.sum(Patrol.crew_size * length).label("planned_hours"))
+               .where(*where).group_by(Patrol.zone_id, day).subquery("planned"))
+    out = _least(session, func.coalesce(Assignment.checked_out_at, Patrol.shift_end), literal(now, UtcDateTime()))
+    worked = hours_between(session, out, Assignment.checked_in_at)
+    staffed = Assignment.status.in_(STAFFED)
+    crew = (select(Patrol.zone_id, day.label("day"),
+                   func.sum(case((Assignment.status == "proposed", 1), else_=0)).label("proposed"),
+                   func.sum(case((staffed, 1), else_=0)).label("staffed"),
+                   func.sum(case((staffed, length), else_=0.0)).label("staffed_hours"),
+                   func.sum(case((and_(Assignment.checked_in_at.is_not(None), worked > 0), worked), else_=0.0))
+                   .label("patrolled_hours"))
+            .join(Assignment, Assignment.patrol_id == Patrol.id).where(*where)
+            .group_by(Patrol.zone_id, day).subquery("crew"))
+    return planned, crew
+
+
+SUMS = ("required", "planned", "proposed", "staffed", "need_hours", "planned_hours", "staffed_hours",
+        "patrolled_hours", "weighted_need", "shortfall_hours", "weighted_shortfall")
+
+
+def totals(session: Session, rows: Subquery, by: str) -> list[dict[str, Any]]:
+    """Sums over the period per ``by`` ('zone_id' or 'municipality_id'), with the highest category and the
+    number of zone-days with need — one GROUP BY in SQL."""
+    key = rows.c[by]
+    query = (select(key.label("id"), func.max(rows.c.category).label("category"),
+                    func.sum(case((rows.c.required > 0, 1), else_=0)).label("days"),
+                    *[func.sum(rows.c[name]).label(name) for name in SUMS])
+             .group_by(key))
+    return [dict(r._mapping) for r in session.execute(query)]
+
+
+def gini(values: list[float]) -> float:
+    """Gini coefficient of non-negative values: 0 when equal (also when all are 0), towards 1 when concentrated."""
+    xs = sorted(max(0.0, float(v)) for v in values)
+    n, total = len(xs), sum(xs)
+    if n == 0 or total <= 0:
+        return 0.0
+    weighted = sum((i + 1) * x for i, x in enumerate(xs))
+    return (2 * weighted) / (n * total) - (n + 1) / n
+
+
+def lorenz(values: list[float]) -> list[tuple[float, float]]:
+    """Lorenz curve points (share of municipalities, share of the total), from (0, 0) to (1, 1)."""
+    xs = sorted(max(0.0, float(v)) for v in values)
+    total = sum(xs)
+    points, running = [(0.0, 0.0)], 0.0
+    for i, x in enumerate(xs, start=1):
+        running += x
+        points.append((round(i / len(xs), 4), round(running / total, 4) if total > 0 else round(i / len(xs), 4)))
+    return points
+
