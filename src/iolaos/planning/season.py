@@ -105,11 +105,13 @@ def _need_table(session: Session, settings: Settings) -> Subquery:
     return union(*parts).subquery("need")
 
 
-def _kind_of(closure: CTE, kind: str, name: str) -> Subquery:
-    """zone → its ancestor (or itself) of ``kind``."""
-    zone = aliased(Zone)
-    return (select(closure.c.des.label("zone_id"), closure.c.anc.label("anc_id"))
-            .join(zone, zone.id == closure.c.anc).where(zone.kind == kind).subquery(name))
+def _zone_info(closure: CTE) -> CTE:
+    """zone → its region and its municipality (itself for one; NULL above), one row per zone."""
+    anc = aliased(Zone)
+    region = func.max(case((anc.kind == "region", closure.c.anc)))
+    municipality = func.max(case((anc.kind == "municipality", closure.c.anc)))
+    return (select(closure.c.des.label("zone_id"), region.label("region_id"), municipality.label("municipality_id"))
+            .join(anc, anc.id == closure.c.anc).group_by(closure.c.des).cte("zone_info"))
 
 
 def zone_days(session: Session, settings: Settings, *, start: date, end: date, zones: set[int] | None,
@@ -118,19 +120,19 @@ def zone_days(session: Session, settings: Settings, *, start: date, end: date, z
     need / planned / staffed / patrolled hours, proposed and staffed places, risk weight and weighted shortfall."""
     closure = risk.zone_closure()
     eff = risk.effective_query(start, end, closure).subquery("eff")
-    region = _kind_of(closure, "region", "zone_region")
+    info = _zone_info(closure)
     need = _need_table(session, settings)
     child = aliased(Zone)
     cells = (select(eff.c.zone_id, eff.c.day, eff.c.category, eff.c.depth,
                     func.coalesce(need.c.places, 0).label("required"), func.coalesce(need.c.hours, 0.0).label("hours"),
                     func.coalesce(need.c.weight, 1).label("weight"))
-             .outerjoin(region, region.c.zone_id == eff.c.zone_id)
-             .outerjoin(need, and_(need.c.region_key == func.coalesce(region.c.anc_id, 0),
+             .join(info, info.c.zone_id == eff.c.zone_id)
+             .outerjoin(need, and_(need.c.region_key == func.coalesce(info.c.region_id, 0),
                                    need.c.category == eff.c.category))
              .where(~exists(select(child.id).where(child.parent_id == eff.c.zone_id))))
     if zones is not None:
         cells = cells.where(eff.c.zone_id.in_(zones))
-    cells_q = cells.subquery("cells")
+    cells_q = cells.cte("cells")  # referenced twice: computed once
     planned, crew = _patrol_sums(session, start, end, zones, now or utcnow())
     keys = union(select(cells_q.c.zone_id, cells_q.c.day), select(planned.c.zone_id, planned.c.day),
                  select(crew.c.zone_id, crew.c.day)).subquery("keys")
@@ -139,7 +141,6 @@ def zone_days(session: Session, settings: Settings, *, start: date, end: date, z
     gap = need_hours - staffed_hours
     shortfall = case((gap > 0, gap), else_=0.0)
     weight = func.coalesce(cells_q.c.weight, 0)
-    municipality = _kind_of(closure, "municipality", "zone_municipality")
     return (select(keys.c.zone_id, type_coerce(keys.c.day, Date).label("day"), cells_q.c.category,
                    (func.coalesce(cells_q.c.depth, 0) > 0).label("inherited"),
                    func.coalesce(cells_q.c.required, 0).label("required"), need_hours.label("need_hours"),
@@ -151,16 +152,16 @@ def zone_days(session: Session, settings: Settings, *, start: date, end: date, z
                    func.coalesce(crew.c.patrolled_hours, 0.0).label("patrolled_hours"),
                    (weight * need_hours).label("weighted_need"), shortfall.label("shortfall_hours"),
                    (weight * shortfall).label("weighted_shortfall"),
-                   func.coalesce(municipality.c.anc_id, keys.c.zone_id).label("municipality_id"))
+                   func.coalesce(info.c.municipality_id, keys.c.zone_id).label("municipality_id"))
             .outerjoin(cells_q, and_(cells_q.c.zone_id == keys.c.zone_id, cells_q.c.day == keys.c.day))
             .outerjoin(planned, and_(planned.c.zone_id == keys.c.zone_id, planned.c.day == keys.c.day))
             .outerjoin(crew, and_(crew.c.zone_id == keys.c.zone_id, crew.c.day == keys.c.day))
-            .outerjoin(municipality, municipality.c.zone_id == keys.c.zone_id)
+            .outerjoin(info, info.c.zone_id == keys.c.zone_id)
             .subquery("zone_days"))
 
 
 def _patrol_sums(session: Session, start: date, end: date, zones: set[int] | None, now: datetime
-                 ) -> tuple[Subquery, Subquery]:
+                 ) -> tuple[CTE, CTE]:
     """Planned places and hours; proposed, staffed, staffed hours and patrolled hours — per zone and local day."""
     lo, hi = builder.day_bounds(start)[0], builder.day_bounds(end)[1]
     day = local_day(session, Patrol.shift_start, lo, hi)
@@ -170,7 +171,7 @@ def _patrol_sums(session: Session, start: date, end: date, zones: set[int] | Non
         where.append(Patrol.zone_id.in_(zones))
     planned = (select(Patrol.zone_id, day.label("day"), func.sum(Patrol.crew_size).label("planned"),
                       func.sum(Patrol.crew_size * length).label("planned_hours"))
-               .where(*where).group_by(Patrol.zone_id, day).subquery("planned"))
+               .where(*where).group_by(Patrol.zone_id, day).cte("planned"))
     out = _least(session, func.coalesce(Assignment.checked_out_at, Patrol.shift_end), literal(now, UtcDateTime()))
     worked = hours_between(session, out, Assignment.checked_in_at)
     staffed = Assignment.status.in_(STAFFED)
@@ -181,7 +182,7 @@ def _patrol_sums(session: Session, start: date, end: date, zones: set[int] | Non
                    func.sum(case((and_(Assignment.checked_in_at.is_not(None), worked > 0), worked), else_=0.0))
                    .label("patrolled_hours"))
             .join(Assignment, Assignment.patrol_id == Patrol.id).where(*where)
-            .group_by(Patrol.zone_id, day).subquery("crew"))
+            .group_by(Patrol.zone_id, day).cte("crew"))
     return planned, crew
 
 
