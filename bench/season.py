@@ -33,6 +33,7 @@ from iolaos.config import Settings
 from iolaos.db import make_engine, session_scope
 from iolaos.demo import season as demo_season
 from iolaos.demo import seed
+from iolaos.kit.time import utcnow
 from iolaos.migrate import upgrade
 from iolaos.organisations.models import Organisation
 from iolaos.patrols.models import Assignment, Patrol
@@ -69,6 +70,7 @@ def _create(url: str) -> None:
 def _volunteers(engine) -> int:
     """One volunteer organisation of PER_REGION people per region, homes spread over the region."""
     rng = np.random.default_rng(5)
+    now = utcnow()
     with session_scope(engine) as session:
         tree = risk.zone_tree(session)
         national = session.scalar(select(Organisation.id).where(Organisation.parent_id.is_(None)))
@@ -84,7 +86,7 @@ def _volunteers(engine) -> int:
             for i in range(PER_REGION):
                 point = shapely.Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy))
                 rows.append({"organisation_id": org.id, "full_name": f"Εθελοντής {region.code}-{i}",
-                             "home_base": point, "status": "available"})
+                             "home_base": point, "status": "available", "created_at": now, "updated_at": now})
         session.execute(insert(Volunteer), rows)
         return len(rows)
 

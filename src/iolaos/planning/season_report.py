@@ -15,7 +15,7 @@ from time import perf_counter
 from typing import Any
 
 import geopandas as gpd
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal
@@ -47,13 +47,14 @@ def _rows(session: Session, settings: Settings, principal: Principal, start: dat
     return season.zone_days(session, settings, start=start, end=end, zones=zones)
 
 
-def _municipalities(session: Session, rows) -> list[MunicipalityOut]:
+def _municipality_out(session: Session, totals: dict[int, dict[str, Any]]) -> list[MunicipalityOut]:
+    """Municipalities with need, worst served (most risk-weighted shortfall) first."""
     tree = risk.zone_tree(session)
-    found = [t for t in season.totals(session, rows, "municipality_id") if t["need_hours"] > 0]
-    total = sum(t["weighted_shortfall"] for t in found) or 1.0
+    found = {m: t for m, t in totals.items() if t["need_hours"] > 0}
+    total = sum(t["weighted_shortfall"] for t in found.values()) or 1.0
     out = []
-    for t in found:
-        zone = tree.by_id[t["id"]]
+    for municipality_id, t in found.items():
+        zone = tree.by_id[municipality_id]
         region = tree.region_of(zone.id)
         out.append(MunicipalityOut(
             code=zone.code, name_el=zone.name_el, name_en=zone.name_en, region_code=region.code if region else None,
@@ -62,11 +63,30 @@ def _municipalities(session: Session, rows) -> list[MunicipalityOut]:
     return sorted(out, key=lambda m: (-m.weighted_shortfall, m.code))
 
 
-def _heatmap(session: Session, rows, days: list[date], order: dict[int, int]) -> HeatmapOut:
-    tree = risk.zone_tree(session)
-    query = select(rows.c.zone_id, rows.c.day, rows.c.need_hours, rows.c.shortfall_hours, rows.c.category,
-                   rows.c.municipality_id).where(rows.c.category.is_not(None))
+def _municipalities(session: Session, rows) -> list[MunicipalityOut]:
+    """Season totals per municipality (a GROUP BY)."""
+    return _municipality_out(session, {t["id"]: t for t in season.totals(session, rows, "municipality_id")})
+
+
+def _one_pass(session: Session, rows) -> tuple[list[Any], dict[int, dict[str, Any]]]:
+    """Every zone-day with its municipality's season totals alongside (window aggregates): one statement."""
+    window = {"partition_by": rows.c.municipality_id}
+    query = select(rows.c.zone_id, rows.c.day, rows.c.category, rows.c.need_hours, rows.c.shortfall_hours,
+                   rows.c.municipality_id, func.max(rows.c.category).over(**window).label("m_category"),
+                   func.sum(case((rows.c.required > 0, 1), else_=0)).over(**window).label("m_days"),
+                   *[func.sum(rows.c[k]).over(**window).label(f"m_{k}") for k in HOURS])
     cells = session.execute(query).all()
+    totals: dict[int, dict[str, Any]] = {}
+    for c in cells:
+        if c.municipality_id not in totals:
+            totals[c.municipality_id] = {"category": c.m_category, "days": c.m_days,
+                                         **{k: getattr(c, f"m_{k}") for k in HOURS}}
+    return cells, totals
+
+
+def _heatmap(session: Session, cells: list[Any], days: list[date], order: dict[int, int]) -> HeatmapOut:
+    tree = risk.zone_tree(session)
+    cells = [c for c in cells if c.category is not None]
     municipality_of = {c.zone_id: c.municipality_id for c in cells}
     needy = {c.zone_id for c in cells if c.need_hours > 0}
     zone_ids = sorted(needy, key=lambda z: (order.get(municipality_of[z], 10**9), tree.by_id[z].code))
@@ -96,10 +116,11 @@ def report(session: Session, settings: Settings, *, principal: Principal, start:
     """Totals, the equity of the risk-weighted shortfall over municipalities, the worst served, the heatmap."""
     started = perf_counter()
     rows = _rows(session, settings, principal, start, end, region_code)
-    municipalities = _municipalities(session, rows)
+    cells, by_municipality = _one_pass(session, rows)
+    municipalities = _municipality_out(session, by_municipality)
     tree = risk.zone_tree(session)
     order = {tree.by_code()[m.code]: i for i, m in enumerate(municipalities)}
-    heatmap = _heatmap(session, rows, season.period(start, end, settings.coverage_max_days), order)
+    heatmap = _heatmap(session, cells, season.period(start, end, settings.coverage_max_days), order)
     totals = HoursOut(**{k: round(sum(getattr(m, k) for m in municipalities), 1) for k in HOURS})
     shortfalls = [m.weighted_shortfall for m in municipalities]
     return SeasonOut(start=start, end=end, region_code=region_code, totals=totals,
