@@ -116,6 +116,9 @@ def build(url: str, patrols: int) -> None:
                               progress=progress)
     print(f"season filled in {time.perf_counter() - started:.0f} s: {counts.risk_levels} risk levels, "
           f"{counts.patrols} patrols, {counts.assignments} crew places")
+    with engine.connect() as conn:  # fresh statistics, as autovacuum would gather after a bulk load
+        conn.execute(text("ANALYZE"))
+        conn.commit()
     engine.dispose()
 
 

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
                                         "comparison re-plans (it builds and solves one instance per day)")
     coverage_worst_zones: int = Field(default=15, ge=1, le=500, description="worst-served municipalities named "
                                       "in the season report")
+    coverage_work_mem: str = Field(default="64MB", pattern=r"^[1-9][0-9]{0,5}(kB|MB|GB)$", description="PostgreSQL "
+                                   "work_mem for the season statements (SET LOCAL): their sorts and hashes stay in "
+                                   "memory instead of spilling to disk")
     # Field operations (positions, safety alerts).
     position_retention_days: int = Field(default=30, ge=1, le=3650, description="keep position reports this long")
     out_of_zone_metres: float = Field(default=500.0, gt=0, description="alert when a patrol is this far outside")

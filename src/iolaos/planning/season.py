@@ -15,7 +15,21 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import CTE, Date, Float, Subquery, and_, case, exists, func, literal, select, type_coerce, union
+from sqlalchemy import (
+    CTE,
+    Date,
+    Float,
+    Subquery,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+    text,
+    type_coerce,
+    union,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
@@ -72,11 +86,11 @@ def local_day(session: Session, column: Any, lo: datetime, hi: datetime) -> Colu
     return func.date(column, shift)
 
 
-def hours_between(session: Session, later: Any, earlier: Any) -> ColumnElement:
-    """``later - earlier`` in hours, in SQL."""
+def _hours(session: Session, column: Any) -> ColumnElement:
+    """A timestamp as hours since an epoch, in SQL (differences of two are durations in hours)."""
     if _dialect(session) == "postgresql":
-        return func.extract("epoch", later - earlier) / 3600.0
-    return (func.julianday(later) - func.julianday(earlier)) * 24.0
+        return func.date_part("epoch", column) / 3600.0  # float8 (EXTRACT gives slower numeric since PG 14)
+    return func.julianday(column) * 24.0
 
 
 def _least(session: Session, a: Any, b: Any) -> ColumnElement:
@@ -115,75 +129,86 @@ def _zone_info(closure: CTE) -> CTE:
 
 
 def zone_days(session: Session, settings: Settings, *, start: date, end: date, zones: set[int] | None,
-              now: datetime | None = None) -> Subquery:
+              now: datetime | None = None, as_cte: bool = False) -> Subquery | CTE:
     """Per zone × day of [start, end] with a category or a patrol: category, inherited, required places,
     need / planned / staffed / patrolled hours, proposed and staffed places, risk weight and weighted shortfall."""
+    if _dialect(session) == "postgresql":  # for this transaction only; the value is checked by the settings
+        session.execute(text(f"SET LOCAL work_mem = '{settings.coverage_work_mem}'"))
     closure = risk.zone_closure()
     eff = risk.effective_query(start, end, closure).subquery("eff")
     info = _zone_info(closure)
     need = _need_table(session, settings)
     child = aliased(Zone)
+    leaves = select(Zone.id).where(~exists(select(child.id).where(child.parent_id == Zone.id))).cte("leaves")
     cells = (select(eff.c.zone_id, eff.c.day, eff.c.category, eff.c.depth,
                     func.coalesce(need.c.places, 0).label("required"), func.coalesce(need.c.hours, 0.0).label("hours"),
                     func.coalesce(need.c.weight, 1).label("weight"))
+             .join(leaves, leaves.c.id == eff.c.zone_id)
              .join(info, info.c.zone_id == eff.c.zone_id)
              .outerjoin(need, and_(need.c.region_key == func.coalesce(info.c.region_id, 0),
-                                   need.c.category == eff.c.category))
-             .where(~exists(select(child.id).where(child.parent_id == eff.c.zone_id))))
+                                   need.c.category == eff.c.category)))
     if zones is not None:
         cells = cells.where(eff.c.zone_id.in_(zones))
     cells_q = cells.cte("cells")  # referenced twice: computed once
-    planned, crew = _patrol_sums(session, start, end, zones, now or utcnow())
-    keys = union(select(cells_q.c.zone_id, cells_q.c.day), select(planned.c.zone_id, planned.c.day),
-                 select(crew.c.zone_id, crew.c.day)).subquery("keys")
+    done = _patrol_sums(session, start, end, zones, now or utcnow())
+    keys = union(select(cells_q.c.zone_id, cells_q.c.day), select(done.c.zone_id, done.c.day)).subquery("keys")
     need_hours = func.coalesce(cells_q.c.hours, 0.0)
-    staffed_hours = func.coalesce(crew.c.staffed_hours, 0.0)
+    staffed_hours = func.coalesce(done.c.staffed_hours, 0.0)
     gap = need_hours - staffed_hours
     shortfall = case((gap > 0, gap), else_=0.0)
     weight = func.coalesce(cells_q.c.weight, 0)
-    return (select(keys.c.zone_id, type_coerce(keys.c.day, Date).label("day"), cells_q.c.category,
+    query = (select(keys.c.zone_id, type_coerce(keys.c.day, Date).label("day"), cells_q.c.category,
                    (func.coalesce(cells_q.c.depth, 0) > 0).label("inherited"),
                    func.coalesce(cells_q.c.required, 0).label("required"), need_hours.label("need_hours"),
-                   weight.label("weight"), func.coalesce(planned.c.planned, 0).label("planned"),
-                   func.coalesce(planned.c.planned_hours, 0.0).label("planned_hours"),
-                   func.coalesce(crew.c.proposed, 0).label("proposed"),
-                   func.coalesce(crew.c.staffed, 0).label("staffed"),
+                   weight.label("weight"), func.coalesce(done.c.planned, 0).label("planned"),
+                   func.coalesce(done.c.planned_hours, 0.0).label("planned_hours"),
+                   func.coalesce(done.c.proposed, 0).label("proposed"),
+                   func.coalesce(done.c.staffed, 0).label("staffed"),
                    staffed_hours.label("staffed_hours"),
-                   func.coalesce(crew.c.patrolled_hours, 0.0).label("patrolled_hours"),
+                   func.coalesce(done.c.patrolled_hours, 0.0).label("patrolled_hours"),
                    (weight * need_hours).label("weighted_need"), shortfall.label("shortfall_hours"),
                    (weight * shortfall).label("weighted_shortfall"),
                    func.coalesce(info.c.municipality_id, keys.c.zone_id).label("municipality_id"))
             .outerjoin(cells_q, and_(cells_q.c.zone_id == keys.c.zone_id, cells_q.c.day == keys.c.day))
-            .outerjoin(planned, and_(planned.c.zone_id == keys.c.zone_id, planned.c.day == keys.c.day))
-            .outerjoin(crew, and_(crew.c.zone_id == keys.c.zone_id, crew.c.day == keys.c.day))
-            .outerjoin(info, info.c.zone_id == keys.c.zone_id)
-            .subquery("zone_days"))
+            .outerjoin(done, and_(done.c.zone_id == keys.c.zone_id, done.c.day == keys.c.day))
+            .outerjoin(info, info.c.zone_id == keys.c.zone_id))
+    return query.cte("zone_days") if as_cte else query.subquery("zone_days")
 
 
-def _patrol_sums(session: Session, start: date, end: date, zones: set[int] | None, now: datetime
-                 ) -> tuple[CTE, CTE]:
-    """Planned places and hours; proposed, staffed, staffed hours and patrolled hours — per zone and local day."""
+def _patrol_sums(session: Session, start: date, end: date, zones: set[int] | None, now: datetime) -> CTE:
+    """Per zone and local day: planned places and hours; proposed, staffed, staffed and patrolled hours.
+
+    Crews are summed per patrol first (a narrow GROUP BY over assignments), so that each patrol's local day
+    is worked out once. Patrolled hours: check-in to check-out; still checked in: to the shift's end or now."""
     lo, hi = builder.day_bounds(start)[0], builder.day_bounds(end)[1]
-    day = local_day(session, Patrol.shift_start, lo, hi)
-    length = hours_between(session, Patrol.shift_end, Patrol.shift_start)
     where = [Patrol.status != "cancelled", Patrol.shift_start >= lo, Patrol.shift_start < hi]
     if zones is not None:
         where.append(Patrol.zone_id.in_(zones))
-    planned = (select(Patrol.zone_id, day.label("day"), func.sum(Patrol.crew_size).label("planned"),
-                      func.sum(Patrol.crew_size * length).label("planned_hours"))
-               .where(*where).group_by(Patrol.zone_id, day).cte("planned"))
-    out = _least(session, func.coalesce(Assignment.checked_out_at, Patrol.shift_end), literal(now, UtcDateTime()))
-    worked = hours_between(session, out, Assignment.checked_in_at)
-    staffed = Assignment.status.in_(STAFFED)
-    crew = (select(Patrol.zone_id, day.label("day"),
-                   func.sum(case((Assignment.status == "proposed", 1), else_=0)).label("proposed"),
-                   func.sum(case((staffed, 1), else_=0)).label("staffed"),
-                   func.sum(case((staffed, length), else_=0.0)).label("staffed_hours"),
-                   func.sum(case((and_(Assignment.checked_in_at.is_not(None), worked > 0), worked), else_=0.0))
-                   .label("patrolled_hours"))
-            .join(Assignment, Assignment.patrol_id == Patrol.id).where(*where)
-            .group_by(Patrol.zone_id, day).cte("crew"))
-    return planned, crew
+    hours = lambda column: _hours(session, column)  # noqa: E731
+    checked_in, checked_out = Assignment.checked_in_at.is_not(None), Assignment.checked_out_at.is_not(None)
+    still_in = and_(checked_in, ~checked_out)
+    crews = (select(Assignment.patrol_id,
+                    func.sum(case((Assignment.status == "proposed", 1), else_=0)).label("proposed"),
+                    func.sum(case((Assignment.status.in_(STAFFED), 1), else_=0)).label("staffed"),
+                    func.sum(case((and_(checked_in, checked_out),
+                                   hours(Assignment.checked_out_at) - hours(Assignment.checked_in_at)), else_=0.0))
+                    .label("done_hours"),
+                    func.sum(case((still_in, 1), else_=0)).label("open_n"),
+                    func.sum(case((still_in, hours(Assignment.checked_in_at)), else_=0.0)).label("open_in"))
+             .where(Assignment.patrol_id.in_(select(Patrol.id).where(*where)))
+             .group_by(Assignment.patrol_id).cte("crews"))
+    day = local_day(session, Patrol.shift_start, lo, hi)
+    length = hours(Patrol.shift_end) - hours(Patrol.shift_start)
+    staffed = func.coalesce(crews.c.staffed, 0)
+    still = (func.coalesce(crews.c.open_n, 0) * hours(_least(session, Patrol.shift_end, literal(now, UtcDateTime())))
+             - func.coalesce(crews.c.open_in, 0.0))
+    patrolled = func.coalesce(crews.c.done_hours, 0.0) + case((still > 0, still), else_=0.0)
+    return (select(Patrol.zone_id, day.label("day"), func.sum(Patrol.crew_size).label("planned"),
+                   func.sum(Patrol.crew_size * length).label("planned_hours"),
+                   func.sum(func.coalesce(crews.c.proposed, 0)).label("proposed"), func.sum(staffed).label("staffed"),
+                   func.sum(staffed * length).label("staffed_hours"), func.sum(patrolled).label("patrolled_hours"))
+            .outerjoin(crews, crews.c.patrol_id == Patrol.id).where(*where)
+            .group_by(Patrol.zone_id, day).cte("patrols"))
 
 
 SUMS = ("required", "planned", "proposed", "staffed", "need_hours", "planned_hours", "staffed_hours",

@@ -15,7 +15,7 @@ from time import perf_counter
 from typing import Any
 
 import geopandas as gpd
-from sqlalchemy import case, func, select
+from sqlalchemy import Date, Float, Integer, case, func, literal, select, union_all
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal
@@ -68,34 +68,37 @@ def _municipalities(session: Session, rows) -> list[MunicipalityOut]:
     return _municipality_out(session, {t["id"]: t for t in season.totals(session, rows, "municipality_id")})
 
 
-def _one_pass(session: Session, rows) -> tuple[list[Any], dict[int, dict[str, Any]]]:
-    """Every zone-day with its municipality's season totals alongside (window aggregates): one statement."""
-    window = {"partition_by": rows.c.municipality_id}
-    query = select(rows.c.zone_id, rows.c.day, rows.c.category, rows.c.need_hours, rows.c.shortfall_hours,
-                   rows.c.municipality_id, func.max(rows.c.category).over(**window).label("m_category"),
-                   func.sum(case((rows.c.required > 0, 1), else_=0)).over(**window).label("m_days"),
-                   *[func.sum(rows.c[k]).over(**window).label(f"m_{k}") for k in HOURS])
-    cells = session.execute(query).all()
-    totals: dict[int, dict[str, Any]] = {}
-    for c in cells:
-        if c.municipality_id not in totals:
-            totals[c.municipality_id] = {"category": c.m_category, "days": c.m_days,
-                                         **{k: getattr(c, f"m_{k}") for k in HOURS}}
-    return cells, totals
+def _one_pass(session: Session, settings: Settings, start: date, end: date, zones: set[int] | None
+              ) -> tuple[list[Any], dict[int, dict[str, Any]]]:
+    """Every zone-day, and each municipality's season totals (a GROUP BY), from one statement: UNION ALL of
+    both over the zone-day CTE, which the database computes once."""
+    rows = season.zone_days(session, settings, start=start, end=end, zones=zones, as_cte=True)
+    blank = {k: literal(None, Float).label(k) for k in HOURS}
+    cells = select(literal(0).label("kind"), rows.c.zone_id.label("id"), rows.c.day, rows.c.category,
+                   rows.c.municipality_id, literal(None, Integer).label("days"),
+                   *[(rows.c[k] if k in ("need_hours", "shortfall_hours") else blank[k]).label(k) for k in HOURS])
+    sums = (select(literal(1), rows.c.municipality_id, literal(None, Date), func.max(rows.c.category),
+                   literal(None, Integer), func.sum(case((rows.c.required > 0, 1), else_=0)),
+                   *[func.sum(rows.c[k]) for k in HOURS])
+            .group_by(rows.c.municipality_id))
+    found = session.execute(union_all(cells, sums)).all()
+    totals = {r.id: {"category": r.category, "days": r.days, **{k: getattr(r, k) for k in HOURS}}
+              for r in found if r.kind == 1}
+    return [r for r in found if r.kind == 0], totals
 
 
 def _heatmap(session: Session, cells: list[Any], days: list[date], order: dict[int, int]) -> HeatmapOut:
     tree = risk.zone_tree(session)
     cells = [c for c in cells if c.category is not None]
-    municipality_of = {c.zone_id: c.municipality_id for c in cells}
-    needy = {c.zone_id for c in cells if c.need_hours > 0}
+    municipality_of = {c.id: c.municipality_id for c in cells}
+    needy = {c.id for c in cells if c.need_hours > 0}
     zone_ids = sorted(needy, key=lambda z: (order.get(municipality_of[z], 10**9), tree.by_id[z].code))
     row_of = {z: i for i, z in enumerate(zone_ids)}
     col_of = {d: i for i, d in enumerate(days)}
     unmet: list[list[float | None]] = [[None] * len(days) for _ in zone_ids]
     category: list[list[int | None]] = [[None] * len(days) for _ in zone_ids]
     for c in cells:
-        i = row_of.get(c.zone_id)
+        i = row_of.get(c.id)
         if i is None:
             continue
         j = col_of[c.day]
@@ -115,8 +118,10 @@ def report(session: Session, settings: Settings, *, principal: Principal, start:
            region_code: str | None) -> SeasonOut:
     """Totals, the equity of the risk-weighted shortfall over municipalities, the worst served, the heatmap."""
     started = perf_counter()
-    rows = _rows(session, settings, principal, start, end, region_code)
-    cells, by_municipality = _one_pass(session, rows)
+    principal.scope("coverage.read")
+    season.period(start, end, settings.coverage_max_days)
+    zones = reports.zones_for(session, principal, region_code)
+    cells, by_municipality = _one_pass(session, settings, start, end, zones)
     municipalities = _municipality_out(session, by_municipality)
     tree = risk.zone_tree(session)
     order = {tree.by_code()[m.code]: i for i, m in enumerate(municipalities)}
