@@ -3,7 +3,6 @@ week (acceptance 3), Athens day boundaries, season-long ranges, the season repor
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -110,7 +109,7 @@ def test_zone_days_are_athens_days(client, scripted):
     assert rows[("9160", WEEK[6].isoformat())]["proposed"] == 2
 
 
-def test_season_long_ranges_and_the_season_report(client, scripted):
+def test_season_long_ranges_and_the_season_report(client, scripted, tmp_path):
     start, end = date(2025, 5, 1), date(2025, 10, 31)
     assert len(season.period(start, end, 184)) == 184
     whole = client.get("/api/v1/coverage/report", params={"start": "2025-05-01", "end": "2025-10-31"},
@@ -139,7 +138,8 @@ def test_season_long_ranges_and_the_season_report(client, scripted):
     gpkg = client.get("/api/v1/coverage/season.gpkg", params={"start": WEEK[0].isoformat(),
                       "end": WEEK[-1].isoformat(), "region": "GR-H"}, headers=scripted)
     assert gpkg.status_code == 200
-    layers = dict(pyogrio.list_layers(io.BytesIO(gpkg.content)))
+    (tmp_path / "season.gpkg").write_bytes(gpkg.content)
+    layers = dict(pyogrio.list_layers(tmp_path / "season.gpkg"))
     assert set(layers) == {"municipalities", "zone_days"} and layers["municipalities"] == "MultiPolygon"
 
 
