@@ -6,9 +6,8 @@ import { fmtDay, fmtNumber, getLang, parseDay, showDay, t } from './i18n.js';
 import { fill, h, riskChip } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
-const CELL_W = 4;
-const CELL_H = 9;
-const LABEL_W = 190;
+const CELL_H = 11;
+const LABEL_W = 200;
 const TOP = 22;
 
 /** The latest fire season (1 May – 31 October) that has begun, in Athens. */
@@ -92,7 +91,7 @@ export class Season {
     const box = $('season');
     const d = this.data;
     if (!box || !d) return;
-    const hours = (v) => `${fmtNumber(v)} ${t('season.hours')}`;
+    const hours = (v) => fmtNumber(v);
     const unmet = d.totals.need_hours ? d.totals.shortfall_hours / d.totals.need_hours : 0;
     const name = (z) => (getLang() === 'el' ? z.name_el : z.name_en);
     fill(box,
@@ -123,6 +122,8 @@ export class Season {
 
   /** The zone × day grid on a canvas (a season nationally is ~60,000 cells); hover names the cell. */
   heatmap(map, name) {
+    const room = ($('season')?.clientWidth || 900) - 40;
+    const CELL_W = Math.max(3, Math.min(12, Math.floor((room - LABEL_W) / Math.max(1, map.days.length))));
     const width = LABEL_W + map.days.length * CELL_W + 8;
     const height = TOP + map.zones.length * CELL_H + 4;
     const canvas = h('canvas', { id: 'season-heatmap', width, height, role: 'img', 'aria-label': t('season.heatmap.aria', { zones: map.zones.length, days: map.days.length }) });
@@ -140,7 +141,7 @@ export class Season {
       if (CELL_H >= 8) {
         const label = name(zone);
         ctx.fillStyle = '#14202b';
-        ctx.fillText(label.length > 32 ? `${label.slice(0, 31)}…` : label, 2, y + CELL_H - 1);
+        ctx.fillText(label.length > 34 ? `${label.slice(0, 33)}…` : label, 2, y + CELL_H - 2);
       }
       map.unmet[i].forEach((v, j) => {
         ctx.fillStyle = unmetColour(v);
