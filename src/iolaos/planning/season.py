@@ -134,6 +134,9 @@ def zone_days(session: Session, settings: Settings, *, start: date, end: date, z
     need / planned / staffed / patrolled hours, proposed and staffed places, risk weight and weighted shortfall."""
     if _dialect(session) == "postgresql":  # for this transaction only; the value is checked by the settings
         session.execute(text(f"SET LOCAL work_mem = '{settings.coverage_work_mem}'"))
+        # A parallel plan makes every worker build the whole per-patrol crew hash again (measured: slower and
+        # twice the CPU on the 2-core target); one process does this statement best.
+        session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
     closure = risk.zone_closure()
     eff = risk.effective_query(start, end, closure).subquery("eff")
     info = _zone_info(closure)
