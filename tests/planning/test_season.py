@@ -132,6 +132,7 @@ def test_season_long_ranges_and_the_season_report(client, scripted, tmp_path):
     assert len(heat["zones"]) == 25 and len(heat["days"]) == 7 and heat["zones"][1]["code"] == "9155"
     assert heat["unmet"][1][3] == pytest.approx(1 - 8 / 72, abs=0.001) and heat["category"][1][3] == 4
     assert heat["unmet"][1][0] == 1 and heat["category"][1][0] == 3  # Thursday: inherited 3, nothing staffed
+    assert heat["source"][1] == "iioooii"  # Chalkida's own entries on Saturday to Monday
     csv_text = client.get("/api/v1/coverage/season.csv", params={"start": WEEK[0].isoformat(),
                           "end": WEEK[-1].isoformat(), "region": "GR-H"}, headers=scripted).text
     assert csv_text.count("\n") == 1 + 25 * 7 and "weighted_shortfall" in csv_text.splitlines()[0]

@@ -15,7 +15,7 @@ from time import perf_counter
 from typing import Any
 
 import geopandas as gpd
-from sqlalchemy import Date, Float, Integer, case, func, literal, select, union_all
+from sqlalchemy import Boolean, Date, Float, Integer, case, func, literal, select, union_all
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal
@@ -75,10 +75,10 @@ def _one_pass(session: Session, settings: Settings, start: date, end: date, zone
     rows = season.zone_days(session, settings, start=start, end=end, zones=zones, as_cte=True)
     blank = {k: literal(None, Float).label(k) for k in HOURS}
     cells = select(literal(0).label("kind"), rows.c.zone_id.label("id"), rows.c.day, rows.c.category,
-                   rows.c.municipality_id, literal(None, Integer).label("days"),
+                   rows.c.inherited.label("inherited"), rows.c.municipality_id, literal(None, Integer).label("days"),
                    *[(rows.c[k] if k in ("need_hours", "shortfall_hours") else blank[k]).label(k) for k in HOURS])
     sums = (select(literal(1), rows.c.municipality_id, literal(None, Date), func.max(rows.c.category),
-                   literal(None, Integer), func.sum(case((rows.c.required > 0, 1), else_=0)),
+                   literal(None, Boolean), literal(None, Integer), func.sum(case((rows.c.required > 0, 1), else_=0)),
                    *[func.sum(rows.c[k]) for k in HOURS])
             .group_by(rows.c.municipality_id))
     found = session.execute(union_all(cells, sums)).all()
@@ -97,12 +97,14 @@ def _heatmap(session: Session, cells: list[Any], days: list[date], order: dict[i
     col_of = {d: i for i, d in enumerate(days)}
     unmet: list[list[float | None]] = [[None] * len(days) for _ in zone_ids]
     category: list[list[int | None]] = [[None] * len(days) for _ in zone_ids]
+    source = [["."] * len(days) for _ in zone_ids]
     for c in cells:
         i = row_of.get(c.id)
         if i is None:
             continue
         j = col_of[c.day]
         category[i][j] = c.category
+        source[i][j] = "i" if c.inherited else "o"
         if c.need_hours > 0:
             unmet[i][j] = round(c.shortfall_hours / c.need_hours, 3)
     zones = []
@@ -111,7 +113,7 @@ def _heatmap(session: Session, cells: list[Any], days: list[date], order: dict[i
         info = tree.by_id[z]
         zones.append(HeatZone(code=info.code, name_el=info.name_el, name_en=info.name_en,
                               region_code=region.code if region else None))
-    return HeatmapOut(days=days, zones=zones, unmet=unmet, category=category)
+    return HeatmapOut(days=days, zones=zones, unmet=unmet, category=category, source=["".join(r) for r in source])
 
 
 def report(session: Session, settings: Settings, *, principal: Principal, start: date, end: date,

@@ -48,6 +48,8 @@ class HeatmapOut(BaseModel):
     zones: list[HeatZone]
     unmet: list[list[float | None]] = Field(description="per zone row, per day: 0 covered … 1 nothing staffed")
     category: list[list[int | None]]
+    source: list[str] = Field(description="per zone row, one character per day: o the zone's own category, "
+                              "i inherited from an ancestor, . none")
 
 
 class SeasonOut(BaseModel):

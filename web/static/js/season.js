@@ -158,8 +158,9 @@ export class Season {
       if (i < 0 || j < 0 || i >= map.zones.length || j >= map.days.length) { tip.hidden = true; return; }
       const v = map.unmet[i][j];
       const cat = map.category[i][j];
+      const inherited = map.source?.[i]?.[j] === 'i' ? ` (${t('season.inherited')})` : '';
       tip.hidden = false;
-      tip.textContent = `${name(map.zones[i])} · ${fmtDay(map.days[j])} · ${cat ? `${t('equity.h.category')} ${cat}` : t('risk.none')} · ${v === null ? t('season.noneed') : t('season.cell', { pct: fmtNumber(100 * v) })}`;
+      tip.textContent = `${name(map.zones[i])} · ${fmtDay(map.days[j])} · ${cat ? `${t('equity.h.category')} ${cat}${inherited}` : t('risk.none')} · ${v === null ? t('season.noneed') : t('season.cell', { pct: fmtNumber(100 * v) })}`;
     });
     canvas.addEventListener('mouseleave', () => { tip.hidden = true; });
     return h('div', { class: 'heatwrap' }, canvas, tip);
