@@ -113,6 +113,7 @@ def build(url: str, patrols: int) -> None:
             print(f"  filled {done[0]}/{len(days)} days ({time.perf_counter() - started:.0f} s)", flush=True)
 
     counts = demo_season.fill(engine, settings, days=days, patrols_per_day=patrols, positions_share=0.0,
+                              availability=False,
                               progress=progress)
     print(f"season filled in {time.perf_counter() - started:.0f} s: {counts.risk_levels} risk levels, "
           f"{counts.patrols} patrols, {counts.assignments} crew places")

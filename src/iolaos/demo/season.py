@@ -31,7 +31,7 @@ from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import policy
 from iolaos.risk import importer
 from iolaos.risk import service as risk
-from iolaos.volunteers.models import Volunteer
+from iolaos.volunteers.models import Availability, Volunteer
 from iolaos.zones.models import Zone
 
 ACTOR = system_actor("demo-season")
@@ -55,6 +55,7 @@ class Counts:
     patrols: int = 0
     assignments: int = 0
     positions: int = 0
+    availability: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -135,10 +136,12 @@ def _pick(world: _World, slots: list, per_day: int, rng: np.random.Generator) ->
 
 
 def fill(engine: Engine, settings: Settings, *, days: list[date], regions: set[str] | None = None,
-         patrols_per_day: int = 1000, seed: int = 2026, positions_share: float = 0.1,
+         patrols_per_day: int = 1000, seed: int = 2026, positions_share: float = 0.1, availability: bool = True,
          progress: Callable[[int], None] | None = None, clock: Callable[[], datetime] = utcnow) -> Counts:
     """Write a synthetic season for these days and regions (None: all); days before the clock's are over
-    (completed, checked out), later ones planned (proposed or accepted)."""
+    (completed, checked out), later ones planned (proposed or accepted). ``availability``: also give the
+    volunteers availability windows on each day (so that re-planning a past day, as the planner-vs-greedy
+    comparison does, has people to place)."""
     rng = np.random.default_rng(seed)
     counts = Counts(days=len(days))
     with session_scope(engine) as session:
@@ -152,6 +155,8 @@ def fill(engine: Engine, settings: Settings, *, days: list[date], regions: set[s
             counts.risk_levels += len(lines)
             picked = _pick(world, _slots(session, world, day, effective), patrols_per_day, rng)
             made = _patrols(session, world, day, picked, now, rng, positions_share)
+            if availability:
+                made["availability"] = _availability(session, world, day, rng)
             for key, value in made.items():
                 setattr(counts, key, getattr(counts, key) + value)
             journal.record(session, actor=ACTOR, action="demo.season", subject_type="demo", subject_id=str(day),
@@ -199,6 +204,18 @@ def _patrols(session: Session, world: _World, day: date, picked: list, now: date
     if positions:
         session.execute(insert(PositionReport), positions)
     return {"patrols": len(rows), "assignments": len(assignments), "positions": len(positions)}
+
+
+def _availability(session: Session, world: _World, day: date, rng: np.random.Generator) -> int:
+    """An 8-hour window (06–14, 10–18 or 14–22 local) for about 60% of the volunteers."""
+    rows = []
+    for pool in world.volunteers.values():
+        for volunteer_id in pool[rng.random(len(pool)) < 0.6]:
+            start = policy.shift_times(day, str(rng.choice(["06:00-14:00", "10:00-18:00", "14:00-22:00"])))
+            rows.append({"volunteer_id": int(volunteer_id), "starts_at": start[0], "ends_at": start[1]})
+    if rows:
+        session.execute(insert(Availability), rows)
+    return len(rows)
 
 
 def _crew_status(over: bool, rng: np.random.Generator) -> str:

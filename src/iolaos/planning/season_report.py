@@ -190,8 +190,9 @@ def geopackage(session: Session, settings: Settings, *, principal: Principal, st
 def compare_baseline(session: Session, settings: Settings, *, principal: Principal, start: date, end: date,
                      region_code: str | None) -> BaselineOut:
     """On the days with zone-days of category 4–5 staffed below half (most such zone-days first, at most
-    IOLAOS_COVERAGE_BASELINE_DAYS), re-plan those zones' open places with the planner and with the greedy
-    baseline, on the same instance; nothing is written."""
+    IOLAOS_COVERAGE_BASELINE_DAYS), plan those zones as the planner would now — the places of requirements no
+    planned or staffed patrol meets, and the open places of those that do — with the optimiser and with the
+    greedy baseline, on the same instance; nothing is written."""
     rows = _rows(session, settings, principal, start, end, region_code)
     flagged = session.execute(select(rows.c.day, rows.c.zone_id).where(
         rows.c.category >= reports.HIGH_RISK, rows.c.required > 0, rows.c.staffed * 2 < rows.c.required)).all()
