@@ -200,12 +200,12 @@ def _fill_season(engine, settings, year: int) -> None:
 
     from iolaos.db import session_scope
     from iolaos.demo import season as demo_season
-    from iolaos.patrols.models import Patrol
+    from iolaos.journal.models import AuditRecord
 
     days = demo_season.season_days(year)
-    with session_scope(engine) as session:
-        done = session.scalar(select(func.count()).select_from(Patrol).where(
-            Patrol.plan_key == f"season:{days[0].isoformat()}"))
+    with session_scope(engine) as session:  # each filled day leaves one journal record
+        done = session.scalar(select(func.count()).select_from(AuditRecord).where(
+            AuditRecord.action == "demo.season", AuditRecord.subject_id == days[0].isoformat()))
     if done:
         typer.echo(f"season {year}: already filled")
         return

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pyogrio
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from iolaos.db import session_scope
 from iolaos.patrols.models import Assignment, Patrol
@@ -161,3 +161,31 @@ def test_gini_and_lorenz():
     assert season.gini([3, 3, 3]) == 0 and season.gini([]) == 0 and season.gini([0, 0]) == 0
     assert season.gini([0, 0, 3]) == pytest.approx(2 / 3)
     assert season.lorenz([1, 3]) == [(0.0, 0.0), (0.5, 0.25), (1.0, 1.0)]
+
+
+def test_demo_season_flag_fills_once_with_a_progress_bar(db, engine, monkeypatch):
+    from typer.testing import CliRunner
+
+    from iolaos.cli import app as cli_app
+    from iolaos.config import get_settings
+    from iolaos.demo import season as demo_season
+    from iolaos.journal.models import AuditRecord
+
+    days = [date(2025, 8, 1) + timedelta(days=i) for i in range(5)]
+    monkeypatch.setattr(demo_season, "season_days", lambda year: days)  # five days (a season's curve) keep it quick
+    monkeypatch.setenv("IOLAOS_DATABASE_URL", db.database_url)
+    get_settings.cache_clear()
+    try:
+        first = CliRunner().invoke(cli_app, ["demo", "--no-serve", "--season", "2025"])
+        again = CliRunner().invoke(cli_app, ["demo", "--no-serve", "--season", "2025"])
+    finally:
+        get_settings.cache_clear()
+    assert first.exit_code == 0, first.output
+    assert "season 2025" in first.output and "patrols" in first.output
+    assert "already filled" in again.output
+    with session_scope(engine) as session:
+        per_day = session.execute(select(Patrol.plan_key, func.count()).group_by(Patrol.plan_key)).all()
+        records = session.scalars(select(AuditRecord.subject_id).where(AuditRecord.action == "demo.season")).all()
+    assert {key for key, _ in per_day} <= {f"season:{d.isoformat()}" for d in days} and per_day
+    assert all(0 < n <= demo_season.DEMO_PATROLS_PER_DAY for _, n in per_day)
+    assert sorted(records) == [d.isoformat() for d in days]  # one journal record per day, none on the second run
