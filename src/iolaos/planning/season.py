@@ -29,6 +29,7 @@ from sqlalchemy import (
     text,
     type_coerce,
     union,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -77,7 +78,7 @@ def _offsets(lo: datetime, hi: datetime) -> list[tuple[datetime, timedelta]]:
 def local_day(session: Session, column: Any, lo: datetime, hi: datetime) -> ColumnElement:
     """The Europe/Athens calendar day of a UTC timestamp column, in SQL (for instants in [lo, hi))."""
     if _dialect(session) == "postgresql":
-        return func.date(func.timezone("Europe/Athens", column))
+        return func.date(func.timezone(policy.ATHENS.key, column))
     segments = [(until, f"{int(off.total_seconds() // 60):+d} minutes") for until, off in _offsets(lo, hi)]
     if len(segments) == 1:
         return func.date(column, segments[0][1])
@@ -116,7 +117,7 @@ def _need_table(session: Session, settings: Settings) -> Subquery:
                                 literal(per_patrol * len(rule.shifts)).label("places"),
                                 literal(per_patrol * sum(_shift_hours(s) for s in rule.shifts), Float).label("hours"),
                                 literal(weights.get(category, 1)).label("weight")))
-    return union(*parts).subquery("need")
+    return union_all(*parts).subquery("need")
 
 
 def _zone_info(closure: CTE) -> CTE:

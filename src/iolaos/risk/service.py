@@ -176,14 +176,6 @@ def _latest(session: Session, keys: set[tuple[int, date]]) -> dict[tuple[int, da
     return found
 
 
-def levels_on(session: Session, day: date) -> dict[int, RiskLevel]:
-    """The level in force for every zone with one on ``day``."""
-    found: dict[int, RiskLevel] = {}
-    for row in session.scalars(select(RiskLevel).where(RiskLevel.day == day).order_by(RiskLevel.id)):
-        found[row.zone_id] = row
-    return found
-
-
 @dataclass(frozen=True)
 class Effective:
     """A zone's category on a day and the entry it comes from (the zone's own, or its nearest ancestor's)."""
