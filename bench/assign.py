@@ -15,28 +15,9 @@ import sys
 import tracemalloc
 from time import perf_counter
 
-import numpy as np
-
 from iolaos.planning import optimiser, synthetic
-from iolaos.planning.core import Instance, Objective, Placement, check, evaluate
-
-
-def greedy(instance: Instance) -> list[Placement]:
-    """Nearest available volunteer for each place in turn (each volunteer at most once)."""
-    prep = optimiser.prepare(instance)
-    arcs = optimiser.static_arcs(prep)
-    order = np.lexsort((arcs.km, arcs.grp))
-    grp, vol, km = arcs.grp[order], arcs.vol[order], arcs.km[order]
-    bounds = np.searchsorted(grp, np.arange(len(prep.groups) + 1))
-    used = np.zeros(len(prep.lon), dtype=bool)
-    out = []
-    for g, (n_idx, _, slots) in enumerate(prep.groups):
-        lo, hi = bounds[g], bounds[g + 1]
-        free = lo + np.nonzero(~used[vol[lo:hi]])[0][:len(slots)]
-        for slot, a in zip(slots, free, strict=False):
-            used[vol[a]] = True
-            out.append(Placement(instance.needs[n_idx].key, slot, instance.candidates[vol[a]].id, float(km[a])))
-    return out
+from iolaos.planning.baseline import greedy
+from iolaos.planning.core import Objective, check, evaluate
 
 
 def describe(name: str, o: Objective) -> str:

@@ -188,6 +188,8 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="prepare the database and exit")] = False,
     field_teams: Annotated[int, typer.Option(help="also plan today's patrols and move this many simulated "
                                                   "teams in the field (services/field_simulator.py)")] = 0,
+    season: Annotated[int | None, typer.Option(help="also fill a synthetic fire season (1 May – 31 October of "
+                                               "this year) in Attica and Central Greece, for the review page")] = None,
 ) -> None:
     """Create or update the local database with Greece's real boundaries, then serve it."""
     from iolaos.migrate import upgrade
@@ -203,6 +205,8 @@ def demo(
         except IolaosError as exc:
             _fail(exc)
     _seed_demo_actors(engine)
+    if season is not None:
+        _fill_season(engine, settings, season)
     engine.dispose()
     if no_serve:
         return
@@ -210,6 +214,28 @@ def demo(
     if field_teams > 0:
         _start_field_simulator(f"http://{settings.host}:{settings.port}", field_teams)
     serve(None, None)
+
+
+def _fill_season(engine, settings, year: int) -> None:
+    """Fill a synthetic season once (a second run finds it and leaves it), with a progress bar."""
+    from sqlalchemy import func, select
+
+    from iolaos.db import session_scope
+    from iolaos.demo import season as demo_season
+    from iolaos.journal.models import AuditRecord
+
+    days = demo_season.season_days(year)
+    with session_scope(engine) as session:  # each filled day leaves one journal record
+        done = session.scalar(select(func.count()).select_from(AuditRecord).where(
+            AuditRecord.action == "demo.season", AuditRecord.subject_id == days[0].isoformat()))
+    if done:
+        typer.echo(f"season {year}: already filled")
+        return
+    with typer.progressbar(length=len(days), label=f"season {year}", file=sys.stderr) as bar:
+        counts = demo_season.fill(engine, settings, days=days, regions=set(demo_season.DEMO_REGIONS),
+                                  patrols_per_day=demo_season.DEMO_PATROLS_PER_DAY, progress=bar.update)
+    typer.echo(f"season {year}: {counts.risk_levels} risk levels, {counts.patrols} patrols, "
+               f"{counts.assignments} crew places, {counts.positions} positions")
 
 
 def _start_field_simulator(base_url: str, teams: int) -> None:

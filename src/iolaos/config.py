@@ -137,6 +137,16 @@ class Settings(BaseSettings):
                                  "(capped at its crew size) unless a dispatcher overrides with a reason")
     lost_contact_realert_minutes: float = Field(default=30.0, gt=0, description="an acknowledged lost-contact "
                                                 "alert stays quiet this long while the crew stays silent")
+    # --- season coverage and equity analytics (src/iolaos/planning/season.py, docs/planning.md) ---
+    coverage_max_days: int = Field(default=184, ge=1, le=366, description="longest range of the coverage, equity "
+                                   "and season reports: a fire season, 1 May – 31 October, is 184 days")
+    coverage_baseline_days: int = Field(default=7, ge=1, le=60, description="most days the planner-vs-greedy "
+                                        "comparison re-plans (it builds and solves one instance per day)")
+    coverage_worst_zones: int = Field(default=15, ge=1, le=500, description="worst-served municipalities named "
+                                      "in the season report")
+    coverage_work_mem: str = Field(default="64MB", pattern=r"^[1-9][0-9]{0,5}(kB|MB|GB)$", description="PostgreSQL "
+                                   "work_mem for the season statements (SET LOCAL): their sorts and hashes stay in "
+                                   "memory instead of spilling to disk")
     # Field operations (positions, safety alerts).
     position_retention_days: int = Field(default=30, ge=1, le=3650, description="keep position reports this long")
     position_skew_seconds: float = Field(default=120.0, ge=0, le=3600, description="clock skew tolerated on a "

@@ -1,6 +1,6 @@
 """Screenshots of the three pages at desktop (1440×900) and phone (390×844) sizes, with demo data.
 
-    .venv/bin/python -m tests.web.screenshots [--out docs/screenshots]
+    .venv/bin/python -m tests.web.screenshots [--out docs/screenshots] [--only-season]
 
 Builds a fresh SQLite demo database in a temporary folder (Greece's boundaries and the demo actors), starts the
 service, sets up a realistic evening over the API (tests/web/scenario.py: risk maps, tomorrow's plans, incidents,
@@ -113,22 +113,53 @@ def shoot_all(camera: Camera) -> None:
     camera.shoot(page, "review-phone")
 
 
+def fill_season(settings: Settings) -> None:
+    """The demo's synthetic fire season (iolaos demo --season) of the latest season begun."""
+    from datetime import date
+
+    from iolaos.demo import season
+
+    today = date.today()
+    engine = make_engine(settings)
+    season.fill(engine, settings, days=season.season_days(today.year if today.month >= 5 else today.year - 1),
+                regions=set(season.DEMO_REGIONS), patrols_per_day=season.DEMO_PATROLS_PER_DAY)
+    engine.dispose()
+
+
+def shoot_season(camera: Camera) -> None:
+    """The review page's Season tab, in Greek and in English."""
+    for lang, name in (("el", "review-season-desktop"), ("en", "review-season-desktop-en")):
+        page = camera.page("/review", "reviewer.attica", DESKTOP, lang=lang)
+        page.click("#tab-season")
+        page.wait_for_selector("#season-heatmap", timeout=60_000)
+        page.locator("#season-heatmap").hover(position={"x": 420, "y": 40})
+        camera.shoot(page, name, full_page=True)
+
+
 def main() -> None:
     """Build the demo, serve it and take the screenshots."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
-    out = parser.parse_args().out
+    parser.add_argument("--only-season", action="store_true", help="only the review page's Season tab")
+    args = parser.parse_args()
+    out = args.out
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="iolaos-screens-") as tmp:
         print("building the demo database…")
         settings, passwords = demo_database(Path(tmp))
         server = Server(settings).start()
         try:
-            scenario.build(server.url, passwords)
+            if not args.only_season:
+                scenario.build(server.url, passwords)
+            print("filling a synthetic season…")
+            fill_season(settings)
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                                      args=[*CHROMIUM_ARGS, "--lang=el-GR"])
-                shoot_all(Camera(browser, server.url, passwords, out))
+                camera = Camera(browser, server.url, passwords, out)
+                if not args.only_season:
+                    shoot_all(camera)
+                shoot_season(camera)
                 browser.close()
         finally:
             server.stop()

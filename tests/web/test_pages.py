@@ -222,8 +222,10 @@ def test_pages_switch_language_and_translate_everything(serve, browsing, demo_pa
         assert other.evaluate("document.documentElement.lang") == "el"  # a new browser starts in Greek
         other.click("button.lang")
         if path == "/review":
-            for tab in ("#tab-incidents", "#tab-coverage", "#tab-ics"):
+            for tab in ("#tab-incidents", "#tab-coverage", "#tab-season", "#tab-ics"):
                 other.click(tab)
+                if tab == "#tab-season":
+                    other.wait_for_selector("#season .cards")  # rendered (an empty season: no data yet)
         missing = other.evaluate("import('/static/js/i18n.js').then(m => [...m.missing])")
         assert missing == [], missing
     missing = page.evaluate("import('/static/js/i18n.js').then(m => [...m.missing])")

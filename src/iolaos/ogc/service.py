@@ -78,33 +78,36 @@ def risk_day(interval: Interval | None) -> date:
     return (moment or utcnow()).astimezone(ATHENS).date()
 
 
-def _risk_feature(zone: Zone, parent: str | None, day: date, category: int) -> dict[str, Any]:
+def _risk_feature(session: Session, zone: Zone, parent: str | None, day: date, level: risk.Effective
+                  ) -> dict[str, Any]:
     feature = zones.zone_feature(zone, parent)
-    label_en, label_el, colour, hex_colour = CATEGORIES[category]
-    feature["properties"].update({"day": day.isoformat(), "category": category, "label_en": label_en,
-                                  "label_el": label_el, "colour": colour, "hex": hex_colour})
+    label_en, label_el, colour, hex_colour = CATEGORIES[level.category]
+    origin = risk.zone_tree(session).by_id[level.row.zone_id].code
+    feature["properties"].update({"day": day.isoformat(), "category": level.category, "label_en": label_en,
+                                  "label_el": label_el, "colour": colour, "hex": hex_colour,
+                                  "inherited": level.inherited, "from_zone_code": origin})
     return feature
 
 
 def risk_items(session: Session, query: Query, kind: str | None) -> Page:
-    """Zones with a category in force on the day, each as a feature with its category, label and colour."""
+    """Zones with a category in force on the day (own or inherited), each with its category, label and colour."""
     day = risk_day(query.interval)
-    levels = risk.effective(session, day)
+    levels = risk.effective_levels(session, day)
     found, _ = zones.list_zones(session, kind=kind, bbox=query.bbox, limit=SCAN_LIMIT)
     rated = [z for z in found if z.id in levels]
     page = rated[query.offset:query.offset + query.limit]
     parents = zones.parent_codes(session, page)
-    return Page([_risk_feature(z, parents.get(z.parent_id), day, levels[z.id]) for z in page], len(rated))
+    return Page([_risk_feature(session, z, parents.get(z.parent_id), day, levels[z.id]) for z in page], len(rated))
 
 
 def risk_item(session: Session, code: str, interval: Interval | None) -> dict[str, Any]:
     """One zone's category on the day (404 if the zone is unknown or has none that day)."""
     zone = zones.get_zone(session, code)
     day = risk_day(interval)
-    category = risk.effective(session, day).get(zone.id)
-    if category is None:
+    level = risk.effective_level(session, zone.id, day)
+    if level is None:
         raise NotFound(f"zone {code!r} has no published fire-risk category on {day.isoformat()}")
-    return _risk_feature(zone, zones.parent_codes(session, [zone]).get(zone.parent_id), day, category)
+    return _risk_feature(session, zone, zones.parent_codes(session, [zone]).get(zone.parent_id), day, level)
 
 
 # --- incidents (token) ----------------------------------------------------------------------------------------

@@ -1,36 +1,31 @@
-"""Coverage reports: required vs staffed per zone and day, and the equity of coverage across municipalities."""
+"""Coverage reports: required vs staffed per zone and day, and the equity of coverage across municipalities.
+
+Both read the one zone × day statement of :mod:`iolaos.planning.season`, so a distribution row is by
+construction the sum of that zone's report rows over the period.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal
-from iolaos.errors import InvalidInput, NotFound
-from iolaos.patrols.models import Assignment, Patrol
-from iolaos.planning import instance as builder
-from iolaos.planning.schemas import CoverageRow, EquityOut, FlaggedZone
+from iolaos.config import Settings
+from iolaos.errors import NotFound
+from iolaos.planning import season
+from iolaos.planning.schemas import CoverageRow, EquityOut, FlaggedZone, ZoneTotal
 from iolaos.risk import service as risk
 
-MAX_DAYS = 31
 HIGH_RISK = 4
 UNDER_COVERED = 0.5
+MAX_FLAGGED = 1000
+gini = season.gini
 
 
-def gini(values: Iterable[float]) -> float:
-    """Gini coefficient of non-negative values: 0 for perfect equality (also for all zeros)."""
-    xs = sorted(float(v) for v in values)
-    n, total = len(xs), sum(xs)
-    if n == 0 or total <= 0:
-        return 0.0
-    weighted = sum((i + 1) * x for i, x in enumerate(xs))
-    return (2 * weighted) / (n * total) - (n + 1) / n
-
-
-def _zones(session: Session, principal: Principal, region_code: str | None) -> set[int] | None:
+def zones_for(session: Session, principal: Principal, region_code: str | None) -> set[int] | None:
+    """Zone ids the caller's coverage reports reach, within one region if given (None: every zone)."""
     allowed = risk.zones_in_scope(session, principal, "coverage.read")
     if region_code is None:
         return allowed
@@ -42,89 +37,68 @@ def _zones(session: Session, principal: Principal, region_code: str | None) -> s
     return within if allowed is None else within & allowed
 
 
-def _days(start: date, end: date) -> list[date]:
-    if end < start or (end - start).days >= MAX_DAYS:
-        raise InvalidInput(f"end must be on or after start, at most {MAX_DAYS} days", code="invalid_period")
-    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
-
-
-def coverage(session: Session, *, principal: Principal, start: date, end: date, region_code: str | None
-             ) -> list[CoverageRow]:
-    """Per zone and day: crew places the policy requires, planned, proposed and staffed."""
-    zones = _zones(session, principal, region_code)
-    tree = risk.zone_tree(session)
-    rows = []
-    for day in _days(start, end):
-        required = _required(session, day, zones)
-        counts = _counts(session, day, zones)
-        categories = risk.effective(session, day)
-        for zone_id in sorted(set(required) | set(counts), key=lambda z: tree.by_id[z].code):
-            need = required.get(zone_id, 0)
-            planned, proposed, staffed = counts.get(zone_id, (0, 0, 0))
-            region = tree.region_of(zone_id)
-            rows.append(CoverageRow(date=day, zone_code=tree.by_id[zone_id].code,
-                                    zone_name_el=tree.by_id[zone_id].name_el, region_code=region.code if region
-                                    else None, category=categories.get(zone_id), required=need, planned=planned,
-                                    proposed=proposed, staffed=staffed, ratio=_ratio(staffed, need)))
-    return rows
-
-
 def _ratio(staffed: int, required: int) -> float:
     return round(min(1.0, staffed / required), 4) if required else 1.0
 
 
-def _required(session: Session, day: date, zones: set[int] | None) -> dict[int, int]:
-    out: dict[int, int] = {}
-    for req in builder.requirements(session, day, zones):
-        out[req.zone_id] = out.get(req.zone_id, 0) + req.rule.crew_size
-    return out
+def _reported(rows):
+    """Zone-days the report lists: crew places required, or patrols planned there."""
+    return or_(rows.c.required > 0, rows.c.planned > 0, rows.c.proposed > 0, rows.c.staffed > 0)
 
 
-def _counts(session: Session, day: date, zones: set[int] | None) -> dict[int, tuple[int, int, int]]:
-    """(planned places, proposed, staffed) per zone for patrols starting on ``day``."""
-    lo, hi = builder.day_bounds(day)
-    query = select(Patrol.zone_id, func.sum(Patrol.crew_size)).where(
-        Patrol.status != "cancelled", Patrol.shift_start >= lo, Patrol.shift_start < hi).group_by(Patrol.zone_id)
-    planned = dict(session.execute(query).all())
-    status_rows = session.execute(
-        select(Patrol.zone_id, Assignment.status, func.count()).join(Assignment, Assignment.patrol_id == Patrol.id)
-        .where(Patrol.status != "cancelled", Patrol.shift_start >= lo, Patrol.shift_start < hi)
-        .group_by(Patrol.zone_id, Assignment.status)).all()
-    proposed: dict[int, int] = {}
-    staffed: dict[int, int] = {}
-    for zone_id, status, count in status_rows:
-        if status == "proposed":
-            proposed[zone_id] = proposed.get(zone_id, 0) + count
-        elif status in ("accepted", "checked_in", "checked_out"):
-            staffed[zone_id] = staffed.get(zone_id, 0) + count
-    return {z: (int(planned.get(z, 0)), proposed.get(z, 0), staffed.get(z, 0))
-            for z in set(planned) | set(proposed) | set(staffed) if zones is None or z in zones}
+def coverage(session: Session, settings: Settings, *, principal: Principal, start: date, end: date,
+             region_code: str | None) -> list[CoverageRow]:
+    """Per zone and (Athens) day: crew places the policy requires, planned, proposed and staffed, with hours."""
+    season.period(start, end, settings.coverage_max_days)
+    zones = zones_for(session, principal, region_code)
+    rows = season.zone_days(session, settings, start=start, end=end, zones=zones)
+    tree = risk.zone_tree(session)
+    out = []
+    for r in session.execute(select(rows).where(_reported(rows))):
+        zone = tree.by_id[r.zone_id]
+        region = tree.region_of(r.zone_id)
+        out.append(CoverageRow(date=r.day, zone_code=zone.code, zone_name_el=zone.name_el,
+                               region_code=region.code if region else None, category=r.category,
+                               inherited=bool(r.inherited) if r.category is not None else None,
+                               required=r.required, planned=r.planned, proposed=r.proposed, staffed=r.staffed,
+                               ratio=_ratio(r.staffed, r.required), need_hours=round(r.need_hours, 2),
+                               planned_hours=round(r.planned_hours, 2), staffed_hours=round(r.staffed_hours, 2),
+                               patrolled_hours=round(r.patrolled_hours, 2),
+                               weighted_shortfall=round(r.weighted_shortfall, 2)))
+    return sorted(out, key=lambda row: (row.date, row.zone_code))
 
 
-def equity(session: Session, *, principal: Principal, start: date, end: date, region_code: str | None
-           ) -> EquityOut:
-    """Staffed/required per municipality over the period, its Gini coefficient, and high-risk days under-covered."""
-    rows = coverage(session, principal=principal, start=start, end=end, region_code=region_code)
-    totals: dict[str, list] = {}
+def equity(session: Session, settings: Settings, *, principal: Principal, start: date, end: date,
+           region_code: str | None) -> EquityOut:
+    """Per zone: the report's rows summed over the period; the Gini coefficient of staffed/required across
+    them; and the zone-days of category 4–5 staffed below half."""
+    season.period(start, end, settings.coverage_max_days)
+    zones = zones_for(session, principal, region_code)
+    rows = season.zone_days(session, settings, start=start, end=end, zones=zones)
+    tree = risk.zone_tree(session)
+    reported = select(rows).where(_reported(rows)).subquery("reported")
+    distribution = []
+    for t in sorted(season.totals(session, reported, "zone_id"), key=lambda t: tree.by_id[t["id"]].code):
+        zone = tree.by_id[t["id"]]
+        region = tree.region_of(zone.id)
+        distribution.append(ZoneTotal(
+            start=start, end=end, zone_code=zone.code, zone_name_el=zone.name_el,
+            region_code=region.code if region else None, category=t["category"], days=t["days"],
+            required=t["required"], planned=t["planned"], proposed=t["proposed"], staffed=t["staffed"],
+            ratio=_ratio(t["staffed"], t["required"]), need_hours=round(t["need_hours"], 2),
+            staffed_hours=round(t["staffed_hours"], 2), weighted_shortfall=round(t["weighted_shortfall"], 2)))
+    needed = [d.ratio for d in distribution if d.required > 0]
+    flagged_q = (select(rows).where(rows.c.category >= HIGH_RISK, rows.c.required > 0,
+                                    rows.c.staffed * 2 < rows.c.required)
+                 .order_by(rows.c.category.desc(), rows.c.day, rows.c.zone_id))
     flagged = []
-    for row in rows:
-        if row.required == 0:
-            continue
-        total = totals.setdefault(row.zone_code, [row, 0, 0])
-        total[1] += row.required
-        total[2] += row.staffed
-        if (row.category or 0) >= HIGH_RISK and row.ratio < UNDER_COVERED:
-            flagged.append(FlaggedZone(date=row.date, zone_code=row.zone_code, zone_name_el=row.zone_name_el,
-                                       category=row.category, required=row.required, staffed=row.staffed,
-                                       ratio=row.ratio))
-    distribution = [CoverageRow(date=start, zone_code=code, zone_name_el=first.zone_name_el,
-                                region_code=first.region_code, category=None, required=req, planned=0, proposed=0,
-                                staffed=staffed, ratio=_ratio(staffed, req))
-                    for code, (first, req, staffed) in sorted(totals.items())]
-    ratios = [d.ratio for d in distribution]
-    return EquityOut(start=start, end=end, region_code=region_code, municipalities=len(distribution),
-                     mean_ratio=round(sum(ratios) / len(ratios), 4) if ratios else 0.0,
-                     gini=round(gini(ratios), 4), distribution=distribution, flagged=flagged)
+    for r in session.execute(flagged_q.limit(MAX_FLAGGED)):
+        zone = tree.by_id[r.zone_id]
+        flagged.append(FlaggedZone(date=r.day, zone_code=zone.code, zone_name_el=zone.name_el, category=r.category,
+                                   required=r.required, staffed=r.staffed, ratio=_ratio(r.staffed, r.required)))
+    return EquityOut(start=start, end=end, region_code=region_code, municipalities=len(needed),
+                     mean_ratio=round(sum(needed) / len(needed), 4) if needed else 0.0,
+                     gini=round(gini(needed), 4), distribution=distribution, flagged=flagged)
 
 
-__all__ = ["coverage", "equity", "gini"]
+__all__ = ["coverage", "equity", "gini", "zones_for"]

@@ -181,6 +181,32 @@ class CoverageRow(BaseModel):
     proposed: int
     staffed: int = Field(description="accepted or checked-in places")
     ratio: float
+    inherited: bool | None = Field(default=None, description="the category is an ancestor zone's (null: none)")
+    need_hours: float = Field(default=0.0, description="person-hours the policy requires for the category")
+    planned_hours: float = Field(default=0.0, description="person-hours of places on patrols (not cancelled)")
+    staffed_hours: float = Field(default=0.0, description="person-hours of accepted or checked-in/out places")
+    patrolled_hours: float = Field(default=0.0, description="person-hours between check-in and check-out")
+    weighted_shortfall: float = Field(default=0.0, description="risk weight × need hours not staffed")
+
+
+class ZoneTotal(BaseModel):
+    """One zone's coverage report rows summed over a period."""
+
+    start: date
+    end: date
+    zone_code: str
+    zone_name_el: str
+    region_code: str | None
+    category: int | None = Field(description="the highest category of the period")
+    days: int = Field(description="zone-days with crew places required")
+    required: int
+    planned: int
+    proposed: int
+    staffed: int
+    ratio: float
+    need_hours: float
+    staffed_hours: float
+    weighted_shortfall: float
 
 
 class FlaggedZone(BaseModel):
@@ -204,5 +230,5 @@ class EquityOut(BaseModel):
     municipalities: int
     mean_ratio: float
     gini: float = Field(description="0: every municipality equally covered; 1: all coverage in one")
-    distribution: list[CoverageRow]
+    distribution: list[ZoneTotal] = Field(description="per zone, its coverage report rows summed over the period")
     flagged: list[FlaggedZone]

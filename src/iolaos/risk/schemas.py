@@ -44,6 +44,10 @@ class LevelOut(BaseModel):
     hex: str
     source: str
     issued_at: datetime
+    inherited: bool = Field(default=False, description="true: the category is an ancestor zone's (e.g. the "
+                            "region's), the zone has no entry of its own that day")
+    from_zone_code: str | None = Field(default=None, description="the zone whose entry this is (the zone itself "
+                                       "unless inherited)")
 
 
 class ChangeOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import CTE, Select, func, literal, select
 from sqlmodel import Session
 
 from iolaos.auth.actor import Actor
@@ -176,57 +176,103 @@ def _latest(session: Session, keys: set[tuple[int, date]]) -> dict[tuple[int, da
     return found
 
 
-def levels_on(session: Session, day: date) -> dict[int, RiskLevel]:
-    """The level in force for every zone with one on ``day``."""
-    found: dict[int, RiskLevel] = {}
-    for row in session.scalars(select(RiskLevel).where(RiskLevel.day == day).order_by(RiskLevel.id)):
-        found[row.zone_id] = row
-    return found
+@dataclass(frozen=True)
+class Effective:
+    """A zone's category on a day and the entry it comes from (the zone's own, or its nearest ancestor's)."""
+
+    zone_id: int
+    row: RiskLevel
+
+    @property
+    def category(self) -> int:
+        """The category in force."""
+        return self.row.category
+
+    @property
+    def inherited(self) -> bool:
+        """True when the category is an ancestor's (a region's covers its municipalities and their sectors)."""
+        return self.row.zone_id != self.zone_id
+
+
+def zone_closure() -> CTE:
+    """(ancestor, descendant, depth) for every zone and each of its ancestors, itself at depth 0 (SQL)."""
+    zone = Zone.__table__
+    closure = select(zone.c.id.label("anc"), zone.c.id.label("des"), literal(0).label("depth")).cte(
+        "zone_closure", recursive=True)
+    return closure.union_all(select(closure.c.anc, zone.c.id, closure.c.depth + 1)
+                             .join(zone, zone.c.parent_id == closure.c.des))
+
+
+def effective_query(start: date, end: date, closure: CTE | None = None) -> Select:
+    """THE definition of a zone's category on a day, as SQL: for every zone and day in [start, end] that has one,
+    the row in force of its own entry, else of its nearest ancestor's (columns zone_id, day, level_id, category,
+    depth; depth 0 means own). Every answer about risk comes from this query, one day or a whole season.
+    Pass ``closure`` to share one :func:`zone_closure` with the rest of a statement."""
+    closure = zone_closure() if closure is None else closure
+    latest = (select(RiskLevel.zone_id, RiskLevel.day, func.max(RiskLevel.id).label("level_id"))
+              .where(RiskLevel.day >= start, RiskLevel.day <= end).group_by(RiskLevel.zone_id, RiskLevel.day)
+              .subquery("latest"))
+    ranked = (select(closure.c.des.label("zone_id"), latest.c.day, latest.c.level_id, closure.c.depth,
+                     func.row_number().over(partition_by=(closure.c.des, latest.c.day),
+                                            order_by=closure.c.depth).label("rank"))
+              .join(closure, closure.c.anc == latest.c.zone_id).subquery("ranked"))
+    level = RiskLevel.__table__
+    return (select(ranked.c.zone_id, ranked.c.day, ranked.c.level_id, level.c.category, ranked.c.depth)
+            .join(level, level.c.id == ranked.c.level_id).where(ranked.c.rank == 1))
+
+
+def effective_levels(session: Session, day: date) -> dict[int, Effective]:
+    """Every zone's effective level on ``day`` (own entry, else the nearest ancestor's), by
+    :func:`effective_query`; REST, OGC, CAP, planning, coverage reports and the pages all ask this."""
+    picked = effective_query(day, day).subquery("picked")
+    rows = session.execute(select(picked.c.zone_id, RiskLevel).join(RiskLevel, RiskLevel.id == picked.c.level_id))
+    return {zone_id: Effective(zone_id, row) for zone_id, row in rows}
+
+
+def effective_level(session: Session, zone_id: int, day: date) -> Effective | None:
+    """One zone's effective level on ``day`` (None when neither it nor an ancestor has one)."""
+    return effective_levels(session, day).get(zone_id)
 
 
 def effective(session: Session, day: date) -> dict[int, int]:
-    """Category per zone on ``day``: its own, else the nearest ancestor's (a region's covers its municipalities)."""
-    tree = zone_tree(session)
-    own = {z: r.category for z, r in levels_on(session, day).items()}
-    out = {}
-    for zone_id in tree.by_id:
-        for candidate in [zone_id, *tree.ancestors(zone_id)]:
-            if candidate in own:
-                out[zone_id] = own[candidate]
-                break
-    return out
+    """Category per zone on ``day`` (the category-only view of :func:`effective_levels`)."""
+    return {z: e.category for z, e in effective_levels(session, day).items()}
 
 
 def published_map(session: Session, day: date, *, kind: str | None = None, region: str | None = None
                   ) -> list[LevelOut]:
-    """The published levels of ``day``, ordered by zone code, optionally of one kind or within one region."""
+    """The effective level of every zone on ``day`` (own or inherited), ordered by zone code, optionally of one
+    kind or within one region."""
     tree = zone_tree(session)
-    rows = levels_on(session, day)
     within = None
     if region is not None:
         region_id = tree.by_code().get(region)
         if region_id is None:
             raise InvalidInput(f"unknown zone code {region!r}", code="unknown_zone")
         within = tree.below({region_id})
-    out = [to_out(tree, r) for z, r in rows.items()
+    out = [to_out(tree, e.row, zone_id=z) for z, e in effective_levels(session, day).items()
            if (kind is None or tree.by_id[z].kind == kind) and (within is None or z in within)]
     return sorted(out, key=lambda o: o.zone_code)
 
 
 def history(session: Session, zone: Zone, *, day: date | None = None, limit: int = 100) -> list[LevelOut]:
-    """Every level ever issued for a zone (newest first), optionally for one day."""
-    query = select(RiskLevel).where(RiskLevel.zone_id == zone.id)
+    """Every level that applied to a zone (its own and its ancestors', marked inherited), newest day first;
+    within a day the one in force comes first (own before inherited, nearest ancestor first, newest first)."""
+    tree = zone_tree(session)
+    chain = [zone.id, *tree.ancestors(zone.id)]
+    query = select(RiskLevel).where(RiskLevel.zone_id.in_(chain))
     if day is not None:
         query = query.where(RiskLevel.day == day)
-    rows = session.scalars(query.order_by(RiskLevel.day.desc(), RiskLevel.id.desc()).limit(limit))
-    tree = zone_tree(session)
-    return [to_out(tree, r) for r in rows]
+    rows = sorted(session.scalars(query), key=lambda r: (-r.day.toordinal(), chain.index(r.zone_id), -(r.id or 0)))
+    return [to_out(tree, r, zone_id=zone.id) for r in rows[:limit]]
 
 
-def to_out(tree: ZoneTree, row: RiskLevel) -> LevelOut:
-    """A level with its zone and colours."""
-    zone = tree.by_id[row.zone_id]
+def to_out(tree: ZoneTree, row: RiskLevel, *, zone_id: int | None = None) -> LevelOut:
+    """A level as it applies to ``zone_id`` (default: the row's own zone), with colours and where it comes from."""
+    zone = tree.by_id[zone_id if zone_id is not None else row.zone_id]
+    origin = tree.by_id[row.zone_id]
     label_en, label_el, colour, hex_colour = CATEGORIES[row.category]
     return LevelOut(zone_code=zone.code, zone_kind=zone.kind, zone_name_el=zone.name_el, zone_name_en=zone.name_en,
                     date=row.day, category=row.category, label_en=label_en, label_el=label_el, colour=colour,
-                    hex=hex_colour, source=row.source, issued_at=row.issued_at)
+                    hex=hex_colour, source=row.source, issued_at=row.issued_at,
+                    inherited=origin.id != zone.id, from_zone_code=origin.code)

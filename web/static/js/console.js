@@ -191,7 +191,10 @@ function onEvent(msg) {
     if (state.selected === payload.id) loadChain(payload.id);
     return;
   }
-  if (kind === 'risk.changed' && payload?.levels) { state.zones?.updateLevels(payload.levels, state.day); return; }
+  if (kind === 'risk.changed' && payload?.levels) {
+    if (state.zones?.touches(payload.levels, state.day)) { clearTimeout(state.riskTimer); state.riskTimer = setTimeout(paintRisk, 300); }
+    return;
+  }
   const incidentTopic = eventTopics.find((x) => x.startsWith('incident:'));
   if (incidentTopic) { refreshIncident(Number(incidentTopic.slice(9))); return; }
   if (eventTopics.some((x) => x.startsWith('patrol:')) || kind.startsWith('plan.') || kind.startsWith('coverage.')) {

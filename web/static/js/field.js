@@ -105,7 +105,7 @@ function onEvent(msg) {
       if (navigator.vibrate) navigator.vibrate(200);
     }
   } else if (msg.kind === 'risk.changed' && msg.payload?.levels) {
-    state.zones?.updateLevels(msg.payload.levels, athensDay(0));
+    if (state.zones?.touches(msg.payload.levels, athensDay(0))) { clearTimeout(state.riskTimer); state.riskTimer = setTimeout(paintRisk, 300); }
   } else if (msg.topics.some((x) => x.startsWith('patrol:'))) {
     if (msg.kind === 'patrol.updated' && msg.payload?.patrol_id) state.fieldStatus.set(msg.payload.patrol_id, msg.payload.field_status);
     clearTimeout(state.patrolTimer);

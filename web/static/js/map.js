@@ -33,7 +33,8 @@ export async function fetchMunicipalities(parent) {
   return api('/api/v1/zones', { query: { kind: 'municipality', parent, limit: 1000, zoom: 12 } });
 }
 
-/** The published risk map of a day (YYYY-MM-DD) for municipalities, as {zone_code: level}. */
+/** The risk map of a day (YYYY-MM-DD) for municipalities, as {zone_code: level}: every municipality's effective
+ * category (its own, or inherited from its region: `inherited`, `from_zone_code`), as REST, OGC and the planner see it. */
 export async function fetchRisk(day, region) {
   const levels = await api(`/api/v1/zones/risk/${day}`, { query: { kind: 'municipality', region } });
   return Object.fromEntries(levels.map((l) => [l.zone_code, l]));
@@ -73,7 +74,8 @@ export class ZoneLayer {
     const level = this.levels[props.code];
     const label = level ? `${level.category} · ${getLang() === 'el' ? level.label_el : level.label_en}` : t('risk.none');
     // Built from text nodes, not an HTML string (escaping by hand is one forgotten call away from injection).
-    return h('span', { class: 'zone-tooltip' }, h('strong', {}, props.name_el), h('br'), `${t('risk.legend')}: ${label}`);
+    const origin = level?.inherited ? [h('br'), h('em', {}, t('risk.inherited', { code: level.from_zone_code }))] : [];
+    return h('span', { class: 'zone-tooltip' }, h('strong', {}, props.name_el), h('br'), `${t('risk.legend')}: ${label}`, ...origin);
   }
 
   /** Colour the zones by levels ({code: LevelOut}); day is shown in the legend. */
@@ -84,14 +86,9 @@ export class ZoneLayer {
     this.renderLegend();
   }
 
-  /** Merge changed levels (from a live risk.changed event) for the day shown. */
-  updateLevels(levels, day) {
-    let changed = false;
-    for (const level of levels) {
-      if (level.date === day && level.zone_kind === 'municipality') { this.levels[level.zone_code] = level; changed = true; }
-    }
-    if (changed) this.layer.setStyle((f) => this.style(f.properties.code));
-  }
+  /** True when a live risk.changed event's levels touch the day shown (a region's change reaches every
+   * municipality that inherits it, so the caller refetches the effective map rather than merging rows). */
+  touches(levels, day) { return levels.some((level) => level.date === day); }
 
   renderLegend() {
     if (!this.legendEl) return;

@@ -4,6 +4,7 @@ import { api, describe, download } from './api.js';
 import { hbars, lorenz, pairs } from './charts.js';
 import { applyI18n, athensDay, athensLocalToIso, fmtDateTime, fmtDay, fmtNumber, getLang, has, isoToAthensLocal, parseDay, parseDayTime, showDay, showDayTime, t } from './i18n.js';
 import { Live } from './live.js';
+import { Season } from './season.js';
 import { badge, ensureSignedIn, fill, h, reloadOnSignOut, riskChip, toast, topBar } from './ui.js';
 import { WarningHistory } from './review-warnings.js';
 
@@ -41,6 +42,7 @@ async function main() {
   setupTabs();
   setupFilters();
   setupCoverage();
+  state.season = new Season({ region: state.org.region_code });
   setupIcs();
   state.warnings = new WarningHistory();
   window.addEventListener('iolaos:lang', () => { fillSelects(); renderJournal(); renderIncidents(); renderTimeline(); renderVerify(); renderCoverage(); });
@@ -59,6 +61,7 @@ function setupTabs() {
     x.tabIndex = on ? 0 : -1;
     $(x.getAttribute('aria-controls')).hidden = !on;
     if (on && x.id === 'tab-coverage' && !state.coverage) loadCoverage();
+    if (on && x.id === 'tab-season' && !state.season.data) state.season.load();
   });
   tabs.forEach((tab, i) => {
     tab.addEventListener('click', () => select(tab));
