@@ -127,7 +127,8 @@ def remove(request: Request, session: SessionDep, principal: PrincipalDep, assig
 
 @router.get("/coverage/report", response_model=list[CoverageRow], summary="Required vs staffed per zone and day",
             responses=READ)
-def coverage_report(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day, end: strict.Day,
+def coverage_report(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day,
+                        end: strict.Day,
                     region: RegionCode = None) -> list[CoverageRow]:
     """For dispatchers: crew places required by the risk map and policy against those planned and staffed
     (up to a season: IOLAOS_COVERAGE_MAX_DAYS)."""
@@ -137,7 +138,8 @@ def coverage_report(request: Request, session: SessionDep, principal: PrincipalD
 
 @router.get("/coverage/equity", response_model=EquityOut, summary="Equity of coverage across municipalities",
             responses=READ)
-def coverage_equity(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day, end: strict.Day,
+def coverage_equity(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day,
+                        end: strict.Day,
                     region: RegionCode = None) -> EquityOut:
     """For regional reviewers: staffed/required per municipality, its Gini coefficient, under-covered high-risk days."""
     return reports.equity(session, request.app.state.settings, principal=principal, start=start, end=end,
@@ -145,7 +147,8 @@ def coverage_equity(request: Request, session: SessionDep, principal: PrincipalD
 
 
 @router.get("/coverage/season", response_model=SeasonOut, summary="A season at a glance", responses=READ)
-def coverage_season(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day, end: strict.Day,
+def coverage_season(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day,
+                        end: strict.Day,
                     region: RegionCode = None) -> SeasonOut:
     """Risk-weighted need against planned, staffed and patrolled hours; the Gini coefficient and Lorenz curve of
     the risk-weighted shortfall over municipalities, the worst served, and the zone × day heatmap."""
@@ -155,7 +158,8 @@ def coverage_season(request: Request, session: SessionDep, principal: PrincipalD
 
 @router.get("/coverage/season.csv", summary="A season's zone-days as CSV", response_class=Response,
             responses={**READ, 200: {"content": {"text/csv": {}}}})
-def coverage_season_csv(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day, end: strict.Day,
+def coverage_season_csv(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day,
+                        end: strict.Day,
                         region: RegionCode = None) -> Response:
     """Every zone-day of the range with category, need, planned, staffed and patrolled hours and shortfall."""
     body = season_report.csv_file(session, request.app.state.settings, principal=principal, start=start, end=end,
@@ -166,7 +170,8 @@ def coverage_season_csv(request: Request, session: SessionDep, principal: Princi
 
 @router.get("/coverage/season.gpkg", summary="A season as a GeoPackage", response_class=Response,
             responses={**READ, 200: {"content": {"application/geopackage+sqlite3": {}}}})
-def coverage_season_gpkg(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day, end: strict.Day,
+def coverage_season_gpkg(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day,
+                        end: strict.Day,
                          region: RegionCode = None) -> Response:
     """Layers ``municipalities`` (season totals on the boundaries) and ``zone_days`` (points with a date)."""
     body = season_report.geopackage(session, request.app.state.settings, principal=principal, start=start,
@@ -177,7 +182,8 @@ def coverage_season_gpkg(request: Request, session: SessionDep, principal: Princ
 
 @router.get("/coverage/baseline", response_model=BaselineOut, summary="The planner against the greedy baseline",
             responses=READ)
-def coverage_baseline(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day, end: strict.Day,
+def coverage_baseline(request: Request, session: SessionDep, principal: PrincipalDep, start: strict.Day,
+                        end: strict.Day,
                       region: RegionCode = None) -> BaselineOut:
     """On under-covered high-risk zone-days: open places the planner fills against a greedy nearest-available
     baseline on the same instance (nothing is written)."""
