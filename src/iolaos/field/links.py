@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from iolaos.auth.principal import Principal, organisation_ids
-from iolaos.errors import Conflict, Forbidden
+from iolaos.auth.principal import Principal
+from iolaos.errors import Conflict
 from iolaos.field.alerts import distance_m
 from iolaos.field.models import IncidentPatrol, PositionReport
 from iolaos.incidents import service as incidents
@@ -23,9 +23,7 @@ def link(session: Session, *, principal: Principal, incident_id: int, patrol_id:
     """Attach a patrol to an incident (the lead agency's managers)."""
     principal.scope("incident.manage")  # 403 for roles without it, before the incident is looked up
     incident = incidents.get_visible(session, principal, incident_id)
-    allowed = organisation_ids(session, principal, "incident.manage")
-    if allowed is not None and incident.lead_organisation_id not in allowed:
-        raise Forbidden("only the lead agency links patrols", code="not_lead_agency")
+    incidents.ensure_may_manage(session, principal, incident)
     patrol = workflow.get_visible(session, principal, patrol_id)
     if session.scalar(select(IncidentPatrol.id).where(IncidentPatrol.incident_id == incident.id,
                                                       IncidentPatrol.patrol_id == patrol.id)):

@@ -123,17 +123,26 @@ def list_visible(session: Session, principal: Principal, *, status: str | None, 
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
+def ensure_may_manage(session: Session, principal: Principal, incident: Incident) -> None:
+    """403 ``not_lead_agency`` unless the caller manages incidents of the lead agency, or holds this one (a
+    handover gives its receiver the right to act: lifecycle moves and linking patrols alike)."""
+    principal.scope("incident.manage")
+    allowed_orgs = organisation_ids(session, principal, "incident.manage")
+    if allowed_orgs is None or incident.lead_organisation_id in allowed_orgs:
+        return
+    holder = responsibility.current_row(session, "incident", incident.id)
+    if holder is not None and holder.holder_user_id == principal.user_id:
+        return
+    from iolaos.errors import Forbidden
+
+    raise Forbidden("only the lead agency, or the person it was handed to, manages this incident",
+                    code="not_lead_agency")
+
+
 def transition(session: Session, *, principal: Principal, incident_id: int, status: str, note: str) -> Incident:
     """Move along the lifecycle; only the lead agency's managers, only allowed moves (409 lists them)."""
     incident = get_visible(session, principal, incident_id)
-    allowed_orgs = organisation_ids(session, principal, "incident.manage")
-    holder = responsibility.current_row(session, "incident", incident.id)
-    is_holder = holder is not None and holder.holder_user_id == principal.user_id
-    if allowed_orgs is not None and incident.lead_organisation_id not in allowed_orgs and not is_holder:
-        from iolaos.errors import Forbidden
-
-        raise Forbidden("only the lead agency, or the person it was handed to, manages this incident",
-                        code="not_lead_agency")
+    ensure_may_manage(session, principal, incident)
     allowed = TRANSITIONS[incident.status]
     if status not in allowed:
         raise Conflict({"message": f"cannot go from {incident.status} to {status}", "status": incident.status,

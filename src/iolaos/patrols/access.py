@@ -51,13 +51,14 @@ def crew_now(session: Session, patrol_id: int) -> list[tuple[Assignment, Volunte
 
 
 def executing_organisation(session: Session, patrol: Patrol) -> int | None:
-    """The patrol's executing organisation; for one committed empty, the crew's main organisation now."""
-    if patrol.organisation_id is not None:
-        return patrol.organisation_id
+    """Whose patrol it is now: the main organisation of the crew as it is now (accepted or checked in); before
+    anyone accepted, the organisation the planner chose (None for a patrol committed empty)."""
     counts: dict[int, int] = {}
     for _, volunteer in crew_now(session, patrol.id):
         counts[volunteer.organisation_id] = counts.get(volunteer.organisation_id, 0) + 1
-    return min(counts, key=lambda o: (-counts[o], o)) if counts else None
+    if counts:
+        return min(counts, key=lambda o: (-counts[o], o))
+    return patrol.organisation_id
 
 
 def in_zone_scope(session: Session, principal: Principal, action: str, patrol: Patrol) -> None:

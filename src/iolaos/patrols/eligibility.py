@@ -47,10 +47,11 @@ def commitments(session: Session, volunteer_ids: list[int] | None, lo: datetime,
 
     Proposals and acceptances count with their shift while it has not ended (an ended one will expire and binds
     nobody); a check-in counts from the earlier of check-in and shift start to the later of shift end and now;
-    a checked-out assignment counts with its real check-in and check-out times.
+    a checked-out assignment counts with its real check-in and check-out times. A check-in counts until the
+    later of shift end and now only while the patrol is active (working overtime).
     """
     query = (select(Assignment.volunteer_id, Assignment.status, Assignment.checked_in_at, Assignment.checked_out_at,
-                    Patrol.shift_start, Patrol.shift_end)
+                    Patrol.shift_start, Patrol.shift_end, Patrol.status)
              .join(Patrol, Patrol.id == Assignment.patrol_id)
              .where(Patrol.status != "cancelled",
                     or_(Assignment.status.in_(("checked_in", "checked_out")),
@@ -61,11 +62,12 @@ def commitments(session: Session, volunteer_ids: list[int] | None, lo: datetime,
     if skip_patrol is not None:
         query = query.where(Assignment.patrol_id != skip_patrol)
     out: dict[int, list[Interval]] = {}
-    for volunteer_id, status, checked_in, checked_out, start, end in session.execute(query):
+    for volunteer_id, status, checked_in, checked_out, start, end, patrol_status in session.execute(query):
         if status == "checked_out" and checked_in is not None and checked_out is not None:
             interval = (epoch(checked_in), epoch(checked_out))
         elif status == "checked_in" and checked_in is not None:
-            interval = (epoch(min(checked_in, start)), epoch(max(end, now)))
+            # out on an active patrol past its end: still working until checked out
+            interval = (epoch(min(checked_in, start)), epoch(max(end, now) if patrol_status == "active" else end))
         else:
             interval = (epoch(start), epoch(end))
         out.setdefault(volunteer_id, []).append(interval)

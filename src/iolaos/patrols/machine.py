@@ -107,6 +107,7 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
                "patrol.check_in", opens=_CHECKIN_LEAD, closes=_END),
     Transition("check_out", "assignment", ("checked_in",), "checked_out", OPERATOR, "patrol.operate",
                "patrol.check_out"),
+    Transition("withdraw", "assignment", ("proposed",), "expired", SYSTEM, "plan.write", "assignment.withdraw"),
     Transition("expire_assignment", "assignment", ("proposed", "accepted"), "expired", SYSTEM, None,
                "assignment.expire", opens=_END),
     Transition("staff", "patrol", ("planned",), "staffed", SYSTEM, None, "assignment.accept"),
@@ -122,6 +123,7 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in (
                closes=_END),
     Transition("recategorise", "patrol", ("planned", "staffed"), "planned", SYSTEM, "plan.write",
                "patrol.recategorise", closes=_END),
+    Transition("release", "assignment", ("checked_in",), "expired", SYSTEM, None, "patrol.expire", opens=_END),
     Transition("expire", "patrol", ("planned", "staffed"), "expired", SYSTEM, None, "patrol.expire", opens=_END),
 )}
 

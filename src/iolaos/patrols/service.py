@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from iolaos.auth.actor import Actor, system_actor
+from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
 from iolaos.errors import Conflict, InvalidInput, NotFound
@@ -29,6 +30,22 @@ from iolaos.volunteers import service as volunteers
 from iolaos.volunteers.models import Volunteer
 
 FIELD_STATUSES = ("on_patrol", "returning", "needs_help")
+
+
+def _locked(session: Session, patrol: Patrol, volunteer_ids: Iterable[int] = ()) -> Patrol:
+    """Lock the patrol's row (and its volunteers') for the rest of the unit of work on PostgreSQL.
+
+    Two dispatchers filling the last place, or one volunteer put on two overlapping patrols at once, would
+    otherwise both pass their checks under READ COMMITTED. SQLite's writers are serialised by BEGIN IMMEDIATE.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Patrol.id).where(Patrol.id == patrol.id).with_for_update())
+        ids = sorted(set(volunteer_ids))
+        if ids:
+            session.execute(select(Volunteer.id).where(Volunteer.id.in_(ids)).order_by(Volunteer.id)
+                            .with_for_update())
+        session.refresh(patrol)
+    return patrol
 
 
 def _window(name: str, patrol: Patrol, now: datetime, settings: Settings) -> None:
@@ -68,8 +85,6 @@ def _restaff(session: Session, patrol: Patrol) -> None:
     accepted = len(access.crew_now(session, patrol.id))
     patrol.status = "staffed" if accepted >= patrol.crew_size else "planned"
     patrol.updated_at = utcnow()
-    if patrol.organisation_id is None and accepted:
-        patrol.organisation_id = access.executing_organisation(session, patrol)
     session.flush()
 
 
@@ -92,6 +107,8 @@ def _assignment(session: Session, principal: Principal, assignment_id: int, acti
     if row is None:
         raise NotFound("no such assignment")
     assignment, patrol, volunteer = row
+    _locked(session, patrol, [volunteer.id])
+    session.refresh(assignment)
     if action == "assignment.respond":
         allowed = organisation_ids(session, principal, action)
         if allowed is not None and volunteer.organisation_id not in allowed:
@@ -105,8 +122,10 @@ def _assignment(session: Session, principal: Principal, assignment_id: int, acti
 
 
 def propose(session: Session, *, actor: Actor, patrol: Patrol, volunteer_id: int, slot_skill: str | None,
-            reasons: list[str]) -> Assignment:
+            reasons: list[str], now: datetime | None = None) -> Assignment:
     """The planner proposes a volunteer for a place (the planner has applied the assignment check)."""
+    if patrol.status not in OPEN or patrol.shift_end <= (now or utcnow()):
+        raise Conflict("proposals are for patrols not yet out whose shift has not ended", code="patrol_closed")
     existing = session.scalar(select(Assignment).where(Assignment.patrol_id == patrol.id,
                                                        Assignment.volunteer_id == volunteer_id))
     if existing is not None and existing.status in HOLDING:
@@ -126,6 +145,9 @@ def accept(session: Session, settings: Settings, *, principal: Principal, assign
     assignment, patrol, volunteer = _assignment(session, principal, assignment_id, "assignment.respond")
     expect("accept", assignment.status)
     _window("accept", patrol, now, settings)
+    if patrol.status not in OPEN:
+        raise Conflict({"message": f"the patrol is {patrol.status}", "status": patrol.status, "allowed": []},
+                       code="patrol_closed")
     eligibility.require(session, settings, patrol, volunteer, slot_skill=assignment.slot_skill, now=now)
     before = _move(session, assignment, "accepted", now)
     _restaff(session, patrol)
@@ -173,6 +195,7 @@ def assign(session: Session, settings: Settings, *, principal: Principal, patrol
     patrol = access.get_visible(session, principal, patrol_id)
     access.in_zone_scope(session, principal, "assignment.override", patrol)
     volunteer = volunteers.get_visible(session, principal, volunteer_id)
+    _locked(session, patrol, [volunteer.id])
     if patrol.status not in OPEN:
         raise Conflict({"message": f"the patrol is {patrol.status}", "status": patrol.status, "allowed": []},
                        code="patrol_closed")
@@ -220,6 +243,9 @@ def _cancel(session: Session, actor: Actor, patrol: Patrol, reason: str, **extra
                                                          Assignment.status.in_(HOLDING))))
     now = utcnow()
     for a in crew:
+        if a.status == "checked_in":
+            volunteer = session.get(Volunteer, a.volunteer_id)
+            volunteer.status, volunteer.updated_at = "available", now
         a.status, a.decline_reason, a.updated_at = "cancelled", reason, now
     patrol.status, patrol.updated_at = "cancelled", now
     session.flush()
@@ -242,12 +268,12 @@ def _named_crew(session: Session, patrol: Patrol, volunteer_ids: list[int]) -> l
 def _operable_for_crew(session: Session, principal: Principal, patrol_id: int, volunteer_ids: list[int]
                        ) -> tuple[Patrol, list[tuple[Assignment, Volunteer]]]:
     """The patrol and the named crew members, when the caller may operate on each of them."""
-    principal.scope("patrol.operate")
-    patrol = access.get_visible(session, principal, patrol_id)
+    scope = principal.scope("patrol.operate")
+    patrol = _locked(session, access.get_visible(session, principal, patrol_id))
     crew = _named_crew(session, patrol, volunteer_ids)
     mine = organisation_ids(session, principal, "patrol.operate")
     executing = access.executing_organisation(session, patrol)
-    if mine is not None and executing not in mine:
+    if scope is Scope.OWN and mine is not None and executing not in mine:
         foreign = sorted(v.id for _, v in crew if v.organisation_id not in mine)
         if foreign:
             raise NotFound({"message": "no such crew members", "volunteer_ids": foreign})
@@ -344,6 +370,13 @@ def end(session: Session, *, principal: Principal, patrol_id: int, now: datetime
     patrol.status, patrol.field_status, patrol.updated_at = "completed", "none", now
     session.flush()
     _record_patrol(session, principal.actor, patrol, "patrol.end", {})
+    pending = session.execute(select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+                              .where(Assignment.patrol_id == patrol.id,
+                                     Assignment.status.in_(("proposed", "accepted")))).all()
+    for assignment, volunteer in pending:  # never came: their place ended with the patrol
+        before = _move(session, assignment, "expired", now)
+        _record_assignment(session, principal.actor, assignment, patrol, volunteer, before, "assignment.expire",
+                           "the patrol ended")
     return patrol
 
 
@@ -370,20 +403,30 @@ def expire_ended(session: Session, *, now: datetime) -> dict[str, int]:
     """Proposals and acceptances of ended shifts expire, and so do patrols that never went out; journalled."""
     actor = system_actor("patrols")
     ended = list(session.scalars(select(Patrol).where(Patrol.status.in_(OPEN), Patrol.shift_end <= now)
-                                 .order_by(Patrol.id)))
+                                 .order_by(Patrol.id).with_for_update(skip_locked=True)))
     stale = list(session.execute(select(Assignment, Patrol, Volunteer).join(Patrol, Patrol.id == Assignment.patrol_id)
                                  .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
                                  .where(Assignment.status.in_(("proposed", "accepted")), Patrol.shift_end <= now)
-                                 .order_by(Assignment.id)).all())
+                                 .order_by(Assignment.id).with_for_update(of=Assignment, skip_locked=True)).all())
     for assignment, patrol, volunteer in stale:
         before = _move(session, assignment, "expired", now)
         _record_assignment(session, actor, assignment, patrol, volunteer, before, "assignment.expire",
                            "the shift ended")
+    waiting = list(session.execute(
+        select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+        .where(Assignment.patrol_id.in_([p.id for p in ended] or [-1]), Assignment.status == "checked_in")
+        .order_by(Assignment.id)).all())
     for patrol in ended:
         before, patrol.status, patrol.updated_at = patrol.status, "expired", now
+        released = [(a, v) for a, v in waiting if a.patrol_id == patrol.id]
+        for assignment, volunteer in released:  # checked in, but the patrol never went out: nothing was worked
+            assignment.status, assignment.updated_at = "expired", now
+            volunteer.status, volunteer.updated_at = "available", now
         session.flush()
-        _record_patrol(session, actor, patrol, "patrol.expire", {"from": before, "reason": "the shift ended"})
-    return {"assignments": len(stale), "patrols": len(ended)}
+        _record_patrol(session, actor, patrol, "patrol.expire",
+                       {"from": before, "reason": "the shift ended", "released": [v.id for _, v in released]},
+                       [v.id for _, v in released])
+    return {"assignments": len(stale) + len(waiting), "patrols": len(ended)}
 
 
 def create_planned(session: Session, *, principal: Principal, zone_id: int, organisation_id: int | None,
@@ -427,11 +470,17 @@ def upgrade(session: Session, *, principal: Principal, patrol: Patrol, crew_size
     if capability != patrol.capability:
         if access.crew_now(session, patrol.id):
             raise Conflict("a staffed patrol keeps its kind; a new patrol is planned instead", code="patrol_staffed")
-        for a in session.scalars(select(Assignment).where(Assignment.patrol_id == patrol.id,
-                                                          Assignment.status == "proposed")):
-            a.status, a.decline_reason, a.updated_at = "cancelled", reason, utcnow()
-    patrol.crew_size = max(crew_size, patrol.crew_size)
-    patrol.required_skills = ",".join(places.merged_skills(patrol.skills, required_skills))
+        withdrawn = session.execute(
+            select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+            .where(Assignment.patrol_id == patrol.id, Assignment.status == "proposed")).all()
+        for a, v in withdrawn:  # checked for the old kind; the planner may propose them again for the new one
+            before_status = _move(session, a, "expired", utcnow())
+            a.decline_reason = reason
+            _record_assignment(session, principal.actor, a, patrol, v, before_status, "assignment.withdraw", reason)
+        patrol.crew_size, patrol.required_skills = crew_size, ",".join(required_skills)
+    else:
+        patrol.crew_size = max(crew_size, patrol.crew_size)
+        patrol.required_skills = ",".join(places.merged_skills(patrol.skills, required_skills))
     patrol.capability, patrol.risk_category, patrol.updated_at = capability, risk_category, utcnow()
     session.flush()
     _restaff(session, patrol)

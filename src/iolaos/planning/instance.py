@@ -236,7 +236,10 @@ def _existing_need(built: Built, patrol: Patrol, req: Requirement, crew: list[tu
     key = f"patrol:{patrol.id}"
     converting = patrol.capability != req.rule.capability
     holding = [a for a in crew if a[1] in (CREW_NOW if converting else HOLDING)]
-    if key in built.upgrades:
+    if key in built.upgrades and converting:  # a new kind: the new category's crew, nothing of the old
+        skills, size = list(req.rule.required_skills), req.rule.crew_size
+        all_places = [*skills, *([None] * size)][:size]
+    elif key in built.upgrades:
         skills = places.merged_skills(patrol.skills, list(req.rule.required_skills))
         size = max(req.rule.crew_size, patrol.crew_size)
         all_places = [*skills, *([None] * size)][:size]
@@ -249,7 +252,7 @@ def _existing_need(built: Built, patrol: Patrol, req: Requirement, crew: list[tu
     lon, lat = points[patrol.zone_id]
     return Need(key, patrol.zone_id, lon, lat, epoch(patrol.shift_start), epoch(patrol.shift_end),
                 req.rule.capability, req.category, tuple(open_places), tuple(a[2] for a in holding),
-                frozenset(a[0] for a in crew))
+                frozenset(a[0] for a in crew if a[1] in ("declined", "cancelled") or a in holding))
 
 
 def _crews(session: Session, patrol_ids: list[int]) -> dict[int, list[tuple[int, str, int, str | None]]]:

@@ -77,7 +77,7 @@ def commit(session: Session, settings: Settings, *, principal: Principal, day: d
         raise Conflict("nothing to plan: no zone in your area needs patrols on that day", code="nothing_to_plan")
     run = _new_run(session, principal, day, region_id, region_code, built, result)
     _apply_changes(session, principal, built, run.plan_key)
-    patrols = _write_patrols(session, principal, built, result, run)
+    patrols = _write_patrols(session, principal, built, result, run, now)
     _write_gaps(session, run, patrols, result)
     journal.record(session, actor=principal.actor, action="plan.commit", subject_type="plan", subject_id=run.id,
                    data={"plan_key": run.plan_key, **json.loads(run.summary)},
@@ -101,8 +101,8 @@ def _new_run(session: Session, principal: Principal, day: date, region_id: int |
     return run
 
 
-def _write_patrols(session: Session, principal: Principal, built: builder.Built, result: Result, run: PlanRun
-                   ) -> dict[str, Patrol]:
+def _write_patrols(session: Session, principal: Principal, built: builder.Built, result: Result, run: PlanRun,
+                   now: datetime) -> dict[str, Patrol]:
     """Patrol rows for new needs, proposals for every placement; each patrol journalled and live."""
     by_need: dict[str, list[Placement]] = {}
     for p in result.placements:
@@ -114,7 +114,7 @@ def _write_patrols(session: Session, principal: Principal, built: builder.Built,
         crew = by_need.get(need.key, [])
         for p in crew:
             patrols_service.propose(session, actor=principal.actor, patrol=patrol, volunteer_id=p.volunteer_id,
-                                    slot_skill=need.slots[p.slot], reasons=list(p.reasons))
+                                    slot_skill=need.slots[p.slot], reasons=list(p.reasons), now=now)
         topics = patrol_topics(session, patrol, {orgs_of[p.volunteer_id] for p in crew},
                                {p.volunteer_id for p in crew})
         journal.record(session, actor=principal.actor, action="patrol.plan" if created else "patrol.restaff",
