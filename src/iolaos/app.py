@@ -27,6 +27,7 @@ from iolaos.exports.router import router as exports_router
 from iolaos.field.jobs import run_sweeps
 from iolaos.field.router import router as field_router
 from iolaos.health.router import router as health_router
+from iolaos.i18n.middleware import LanguageMiddleware
 from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
 from iolaos.ogc.router import router as ogc_router
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside the idempotency middleware, which uses the database itself.
     app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests or settings.db_pool_size,
                        wait_seconds=settings.request_queue_timeout)
+    # Outside admission and idempotency, so that their own error answers speak the caller's language.
+    app.add_middleware(LanguageMiddleware, default=settings.default_language)
     if settings.metrics_enabled:
         from iolaos.metrics import install_metrics
 

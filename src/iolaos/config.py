@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     worker_checkpoint_dir: Path | None = Field(default=None, description="folder for checkpoint files; keep it "
                                                "off the database server")
 
+    # --- languages (src/iolaos/i18n, docs/architecture.md "Languages") ---
+    default_language: Literal["el", "en"] = Field(default="el", description="language of API texts (error "
+                                                  "details, plan reasons) when a request has no usable "
+                                                  "Accept-Language")
+
     @property
     def is_sqlite(self) -> bool:
         """True when the embedded SQLite backend is configured."""

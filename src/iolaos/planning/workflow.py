@@ -13,8 +13,10 @@ from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
 from iolaos.errors import Conflict, NotFound
+from iolaos.i18n import coded
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
+from iolaos.organisations import names as organisation_names
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import instance as builder
 from iolaos.planning import service as planning
@@ -140,7 +142,8 @@ def override(session: Session, settings: Settings, *, principal: Principal, patr
     _check(session, settings, patrol, volunteer, ignore=None, override=True)
     assignment = existing or Assignment(patrol_id=patrol.id, volunteer_id=volunteer.id)
     assignment.proposed_by = f"user:{principal.user_id}"
-    assignment.reasons = json.dumps([f"assigned directly by {principal.full_name}: {reason}"], ensure_ascii=False)
+    assignment.reasons = json.dumps([coded.encode("reason.plan.assigned_directly", name=principal.full_name,
+                                                  reason=reason)], ensure_ascii=False)
     session.add(assignment)
     session.flush()
     _set(session, principal, assignment, patrol, volunteer, "accepted", "assignment.override", reason)
@@ -238,7 +241,8 @@ def to_out(session: Session, principal: Principal, patrols: list[Patrol]) -> lis
                              .order_by(UnfilledSlot.id)):
         gaps.setdefault(g.patrol_id, []).append(OpenPlaceOut(skill=g.skill, reason=g.reason))
     readable = organisation_ids(session, principal, "volunteer.read") if principal.can("volunteer.read") else set()
-    return [_patrol_out(tree, p, crews.get(p.id, []), gaps.get(p.id, []), readable, principal) for p in patrols]
+    return organisation_names.fill_patrols(
+        session, [_patrol_out(tree, p, crews.get(p.id, []), gaps.get(p.id, []), readable, principal) for p in patrols])
 
 
 def _patrol_out(tree, p: Patrol, crew: list[tuple[Assignment, Volunteer]], gaps: list[OpenPlaceOut],
