@@ -8,9 +8,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from iolaos import i18n
 from iolaos.auth.actor import Actor
 from iolaos.auth.models import User
-from iolaos import i18n
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.journal import service as journal
@@ -132,7 +132,7 @@ def _check_authority(session: Session, principal: Principal, current: Responsibi
                         code="not_holder")
 
 
-def _may_hand_to(session: Session, principal: Principal, current: Responsibility) -> set[int] | None | bool:
+def _may_hand_to(session: Session, principal: Principal, current: Responsibility) -> set[int] | bool | None:
     """Organisations whose people the caller may hand this subject to (None: any), or False if they may not."""
     is_holder = current.holder_user_id == principal.user_id or (
         current.holder_user_id is None and current.holder_organisation_id == principal.organisation_id
