@@ -11,30 +11,32 @@ from zoneinfo import ZoneInfo
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
+from iolaos import i18n
 from iolaos.cap.geometry import around, cap_circle, cap_polygons
 
 NS = "urn:oasis:names:tc:emergency:cap:1.2"
 SENDER = "cap@iolaos.gr"
-SENDER_NAME = {"el-GR": "IOLAOS — Πολιτική Προστασία", "en-US": "IOLAOS — Civil Protection"}
 ATHENS = ZoneInfo("Europe/Athens")
 INCIDENT_RADIUS_KM = 5.0
 _NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9._:-]")
+CAP_LANGUAGES = {"el-GR": "el", "en-US": "en"}  # CAP <language> → the message catalogue's language
+RISK_SEVERITY = {4: "Severe", 5: "Extreme"}
 
-RISK_WORDS = {
-    4: {"el-GR": ("Πολύ υψηλός κίνδυνος πυρκαγιάς", "Severe"), "en-US": ("Very high fire risk", "Severe")},
-    5: {"el-GR": ("Κατάσταση συναγερμού για πυρκαγιά", "Extreme"), "en-US": ("Fire risk alarm", "Extreme")},
-}
-RISK_INSTRUCTION = {
-    "el-GR": "Αποφύγετε κάθε εργασία που μπορεί να προκαλέσει πυρκαγιά. Αναφέρετε αμέσως καπνό ή φωτιά στο 112.",
-    "en-US": "Avoid any activity that could start a fire. Report smoke or fire to 112 at once.",
-}
-INCIDENT_EVENT = {"wildfire": {"el-GR": "Δασική πυρκαγιά", "en-US": "Wildfire"},
-                  "smoke": {"el-GR": "Καπνός", "en-US": "Smoke"}}
-INCIDENT_INSTRUCTION = {
-    "el-GR": "Ακολουθήστε τις οδηγίες των αρχών και του 112. Μην πλησιάζετε την περιοχή.",
-    "en-US": "Follow the instructions of the authorities and of 112. Keep away from the area.",
-}
+
+def _text(key: str, cap_lang: str) -> str:
+    """A CAP text from the message catalogue (src/iolaos/i18n)."""
+    return i18n.t(f"cap.{key}", CAP_LANGUAGES[cap_lang])
+
+
+def event_text(what: str, cap_lang: str) -> str:
+    """The CAP <event> of ``risk.<category>`` or ``incident.<kind>`` (a kind without its own text: wildfire)."""
+    kind = what.split(".", 1)[1]
+    if what.startswith("incident.") and kind not in ("wildfire", "smoke"):
+        what = "incident.wildfire"
+    return _text(f"{what}.event", cap_lang)
+
+
 SEVERITY = {"high": "Severe", "critical": "Extreme"}
 
 
@@ -134,7 +136,7 @@ def risk_identifier(data: RiskAlert) -> str:
 
 def risk_message(data: RiskAlert) -> str:
     """A CAP alert for a zone at fire-risk category 4 or 5, in Greek and English."""
-    if data.category not in RISK_WORDS:
+    if data.category not in RISK_SEVERITY:
         raise ValueError("fire-risk alerts are for categories 4 and 5")
     alert = _alert(risk_identifier(data), data.sent, f"fire-risk category {data.category}")
     onset = datetime.combine(data.day, time.min, tzinfo=ATHENS)
@@ -142,12 +144,12 @@ def risk_message(data: RiskAlert) -> str:
     urgency = "Future" if data.day > today else "Expected"
     polygons = cap_polygons(data.geometry)
     for lang, name in (("el-GR", data.name_el), ("en-US", data.name_en)):
-        event, severity = RISK_WORDS[data.category][lang]
+        event, severity = event_text(f"risk.{data.category}", lang), RISK_SEVERITY[data.category]
         info = _info_head(alert, lang, event, "Prepare", urgency, severity, "Likely")
         for tag, text in (("effective", cap_time(data.sent)), ("onset", cap_time(onset)),
-                          ("expires", cap_time(onset + timedelta(days=1))), ("senderName", SENDER_NAME[lang]),
+                          ("expires", cap_time(onset + timedelta(days=1))), ("senderName", _text("sender_name", lang)),
                           ("headline", f"{event}: {name} ({data.day.isoformat()})"),
-                          ("instruction", RISK_INSTRUCTION[lang])):
+                          ("instruction", _text("risk.instruction", lang))):
             _sub(info, tag, text)
         parameter = _sub(info, "parameter")
         _sub(parameter, "valueName", "fire_risk_category")
@@ -167,12 +169,12 @@ def incident_message(data: IncidentAlert) -> str:
     polygons = cap_polygons(around(data.point, INCIDENT_RADIUS_KM))
     circle = cap_circle(data.point, INCIDENT_RADIUS_KM)
     for lang, place in (("el-GR", data.place_el), ("en-US", data.place_en)):
-        event = INCIDENT_EVENT.get(data.kind, INCIDENT_EVENT["wildfire"])[lang]
+        event = event_text(f"incident.{data.kind}", lang)
         info = _info_head(alert, lang, event, "Monitor" if data.severity == "high" else "Prepare", "Immediate",
                           SEVERITY.get(data.severity, "Severe"), "Observed")
-        for tag, text in (("effective", cap_time(data.sent)), ("senderName", SENDER_NAME[lang]),
+        for tag, text in (("effective", cap_time(data.sent)), ("senderName", _text("sender_name", lang)),
                           ("headline", f"{event}: {place}" if place else event),
-                          ("description", data.description or None), ("instruction", INCIDENT_INSTRUCTION[lang])):
+                          ("description", data.description or None), ("instruction", _text("incident.instruction", lang))):
             if text is not None:
                 _sub(info, tag, text)
         _area(info, place, polygons, circle, None)

@@ -82,15 +82,15 @@ def entries(session: Session, day: date) -> list[Entry]:
     for zone in session.scalars(select(Zone).where(Zone.id.in_(levels)).order_by(Zone.code)) if levels else []:
         row = levels[zone.id]
         data = _risk_data(zone, row.category, day, row.issued_at)
-        words = message.RISK_WORDS[row.category]
-        found.append(Entry(message.risk_identifier(data), f"{words['el-GR'][0]}: {zone.name_el}",
-                           f"{words['en-US'][0]}: {zone.name_en}", message.cap_time(data.sent),
+        event = {lang: message.event_text(f"risk.{row.category}", lang) for lang in message.CAP_LANGUAGES}
+        found.append(Entry(message.risk_identifier(data), f"{event['el-GR']}: {zone.name_el}",
+                           f"{event['en-US']}: {zone.name_en}", message.cap_time(data.sent),
                            f"risk/{zone.code}?date={day.isoformat()}", message.risk_message(data)))
     query = select(Incident).where(Incident.kind.in_(WARNING_KINDS), Incident.severity.in_(WARNING_SEVERITIES),
                                    Incident.status.not_in(OVER)).order_by(Incident.id)
     for incident in session.scalars(query):
         data = _incident_data(session, incident)
-        event = message.INCIDENT_EVENT[incident.kind]
+        event = {lang: message.event_text(f"incident.{incident.kind}", lang) for lang in message.CAP_LANGUAGES}
         found.append(Entry(message.incident_identifier(data), f"{event['el-GR']}: {data.place_el}".rstrip(": "),
                            f"{event['en-US']}: {data.place_en}".rstrip(": "), message.cap_time(data.sent),
                            f"incidents/{incident.id}", message.incident_message(data)))
