@@ -174,7 +174,8 @@ def incident_message(data: IncidentAlert) -> str:
                           SEVERITY.get(data.severity, "Severe"), "Observed")
         for tag, text in (("effective", cap_time(data.sent)), ("senderName", _text("sender_name", lang)),
                           ("headline", f"{event}: {place}" if place else event),
-                          ("description", data.description or None), ("instruction", _text("incident.instruction", lang))):
+                          ("description", data.description or None),
+                          ("instruction", _text("incident.instruction", lang))):
             if text is not None:
                 _sub(info, tag, text)
         _area(info, place, polygons, circle, None)
