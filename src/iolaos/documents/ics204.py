@@ -136,7 +136,7 @@ def _resource(ctx: _Context, patrol: Patrol, out: Any, reporting: str) -> dict[s
     leader = ctx.volunteers.get(patrol.leader_volunteer_id or -1)
     org = ctx.orgs.get(patrol.organisation_id or -1)
     remarks = [f"{c.volunteer_name or '—'} — {i18n.label('assignment_status', c.status, lang)}" for c in crew]
-    open_places = len(out.open_places) if out else 0
+    open_places = max(len(out.open_places) if out else 0, patrol.crew_size - len(crew))
     if open_places:
         remarks.append(i18n.t("doc.open_places", lang, n=open_places))
     return {

@@ -41,7 +41,7 @@ def register_fonts(path: Path) -> None:
 BODY = ParagraphStyle("body", fontName=FONT, fontSize=8.5, leading=10.5)
 SMALL = ParagraphStyle("small", parent=BODY, fontSize=7.5, leading=9)
 LABEL = ParagraphStyle("label", parent=BODY, fontName=BOLD, fontSize=7.5, leading=9)
-TITLE = ParagraphStyle("title", parent=BODY, fontName=BOLD, fontSize=13, leading=16)
+TITLE = ParagraphStyle("title", parent=BODY, fontName=BOLD, fontSize=11.5, leading=14)
 
 
 def para(text: Any, style: ParagraphStyle = BODY) -> Paragraph:

@@ -24,7 +24,7 @@ from iolaos.review.service import AuditFilter, iter_all, organisation_and_people
 MAX_ACTIVITIES = 5000
 QUIET = {"auth.sign_in", "auth.sign_out"}  # not notable activities
 PLANNED = {"patrol.plan", "patrol.restaff"}  # summarised in their plan.commit line
-STATUS_LABELS = {"incident.transition": "incident_status", "patrol.field_status": "field_status"}
+STATUS_LABELS = {"incident": "incident_status", "assignment": "assignment_status", "patrol": "patrol_status"}
 
 
 def summary(action: str, subject_type: str, subject_id: str, data: dict[str, Any], lang: str,
@@ -39,7 +39,7 @@ def summary(action: str, subject_type: str, subject_id: str, data: dict[str, Any
     parts.append(i18n.t("doc.line.subject", lang, subject=subject, id=subject_id))
     details = []
     if "from" in data and "to" in data:
-        prefix = STATUS_LABELS.get(action, "patrol_status")
+        prefix = "field_status" if action == "patrol.field_status" else STATUS_LABELS.get(subject_type, "")
         details.append(i18n.t("doc.line.transition", lang, before=i18n.label(prefix, str(data["from"]), lang),
                               after=i18n.label(prefix, str(data["to"]), lang)))
     if action.startswith("alert.") and data.get("kind"):
@@ -74,7 +74,7 @@ def activity_log(session: Session, principal: Principal, *, organisation_id: int
     names = _holder_names(session, data.values())
     activities = []
     for record in records:
-        if record.action in PLANNED and data[record.seq].get("plan_key") in committed:
+        if _part_of_commit(record.action, data[record.seq], committed):
             continue
         activities.append({
             "at": local(record.occurred_at), "seq": record.seq, "action": record.action,
@@ -96,6 +96,15 @@ def activity_log(session: Session, principal: Principal, *, organisation_id: int
         "activities": activities,
         "prepared_by": prepared_by(session, principal, lang),
     }
+
+
+def _part_of_commit(action: str, data: dict[str, Any], committed: set[Any]) -> bool:
+    """A patrol planned, or given its first holder, by a plan commit listed in the same log."""
+    if action in PLANNED:
+        return data.get("plan_key") in committed
+    decoded = coded.decode(str(data.get("reason") or ""))
+    return action == "responsibility.assign" and decoded is not None and decoded[0] == "reason.resp.planned" \
+        and decoded[1].get("plan") in committed
 
 
 def _holder_names(session: Session, data: Any) -> dict[int, str]:
