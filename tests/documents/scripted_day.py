@@ -86,15 +86,19 @@ def _proposed_now(engine) -> tuple[int, list[int], int, int]:
         people = list(session.scalars(select(Volunteer).where(Volunteer.organisation_id == limni.id,
                                                               Volunteer.id.not_in(busy))
                                       .order_by(Volunteer.id).limit(3)))
-        patrol = Patrol(zone_id=zone.id, organisation_id=limni.id, shift_start=now - timedelta(hours=1),
-                        shift_end=now + timedelta(hours=7), crew_size=4, risk_category=4, status="planned",
-                        leader_volunteer_id=people[0].id)
+        planned = session.scalars(select(Patrol).where(Patrol.zone_id == zone.id, Patrol.shift_start <= now,
+                                                       Patrol.shift_end > now)).first()
+        start, end = (planned.shift_start, planned.shift_end) if planned else (now - timedelta(hours=1),
+                                                                                now + timedelta(hours=3))
+        # A second resource in the division's current operational period, as a dispatcher reinforcing it would add.
+        patrol = Patrol(zone_id=zone.id, organisation_id=limni.id, shift_start=start, shift_end=end, crew_size=4,
+                        risk_category=4, status="planned", leader_volunteer_id=people[0].id)
         session.add(patrol)
         session.flush()
         for person in people:  # free for this shift, as the planner would have checked
             person.status = "available"
-            session.add(Availability(volunteer_id=person.id, starts_at=now - timedelta(hours=2),
-                                     ends_at=now + timedelta(hours=8)))
+            session.add(Availability(volunteer_id=person.id, starts_at=start - timedelta(hours=1),
+                                     ends_at=end + timedelta(hours=1)))
         rows = [Assignment(patrol_id=patrol.id, volunteer_id=v.id, status="proposed") for v in people]
         session.add_all(rows)
         session.flush()

@@ -5,7 +5,7 @@ Where each block's content comes from is tabled in docs/field.md ("ICS forms").
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from reportlab.lib.pagesizes import A4
@@ -33,10 +33,11 @@ ON_CREW = ("proposed", "accepted", "checked_in", "checked_out")
 
 
 def assignment_list(session: Session, principal: Principal, *, day: date, lang: str,
-                    zone_code: str | None = None) -> dict[str, Any]:
-    """The day's patrols the caller may see, one sheet per zone and shift (times in Europe/Athens)."""
+                    zone_code: str | None = None, at: datetime | None = None) -> dict[str, Any]:
+    """The day's patrols the caller may see, one sheet per zone and shift (times in Europe/Athens); with ``at``,
+    only the operational period under way at that moment."""
     patrols = workflow.list_visible(session, principal, day=day, status=None, limit=MAX_PATROLS, offset=0)
-    patrols = [p for p in patrols if p.status != "cancelled"]
+    patrols = [p for p in patrols if p.status != "cancelled" and (at is None or p.shift_start <= at < p.shift_end)]
     outs = {o.patrol_id: o for o in workflow.to_out(session, principal, patrols)}
     tree = risk.zone_tree(session)
     if zone_code is not None:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from pydantic import AwareDatetime
 
 from iolaos import i18n
 from iolaos.auth.deps import PrincipalDep, SessionDep
@@ -19,6 +20,7 @@ from iolaos.errors import InvalidInput, error_responses
 router = APIRouter(prefix="/api/v1/documents", tags=["documents"])
 Lang = Annotated[Literal["el", "en"] | None, Query(description="el or en; default: Accept-Language")]
 ZoneCode = Annotated[str | None, Query(max_length=40, description="one division (zone code) only")]
+At = Annotated[AwareDatetime | None, Query(description="only the operational period under way at this moment")]
 PatrolId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="one patrol only")]
 PDF = {200: {"content": {"application/pdf": {}}}, **error_responses(401, 403, 404, 422)}
 
@@ -28,17 +30,19 @@ def _pdf(body: bytes, name: str) -> Response:
 
 
 @router.get("/ics204", summary="ICS-204 assignment lists (JSON)", responses=error_responses(401, 403, 422))
-def ics204_json(session: SessionDep, principal: PrincipalDep, day: date, lang: Lang = None, zone: ZoneCode = None
-                ) -> dict[str, Any]:
+def ics204_json(session: SessionDep, principal: PrincipalDep, day: date, lang: Lang = None, zone: ZoneCode = None,
+                at: At = None) -> dict[str, Any]:
     """One sheet per division (zone) and operational period (shift) of ``day``, for the patrols you may see."""
-    return ics204.assignment_list(session, principal, day=day, lang=lang or i18n.current_language(), zone_code=zone)
+    return ics204.assignment_list(session, principal, day=day, lang=lang or i18n.current_language(), zone_code=zone,
+                                  at=at)
 
 
 @router.get("/ics204.pdf", summary="ICS-204 assignment lists (PDF)", response_class=Response, responses=PDF)
 def ics204_pdf(request: Request, session: SessionDep, principal: PrincipalDep, day: date, lang: Lang = None,
-               zone: ZoneCode = None) -> Response:
+               zone: ZoneCode = None, at: At = None) -> Response:
     """The same sheets as a printable A4 PDF with page X of Y and a signature block, in Greek or English."""
-    doc = ics204.assignment_list(session, principal, day=day, lang=lang or i18n.current_language(), zone_code=zone)
+    doc = ics204.assignment_list(session, principal, day=day, lang=lang or i18n.current_language(), zone_code=zone,
+                                 at=at)
     return _pdf(ics204.render(doc, request.app.state.settings.pdf_font), "ics204.pdf")
 
 
