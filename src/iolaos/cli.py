@@ -42,6 +42,16 @@ def docs_permissions(out: Annotated[Path, typer.Option(help="where to write")] =
     typer.echo(f"wrote {out}")
 
 
+@docs_app.command("architecture")
+def docs_architecture(out: Annotated[Path, typer.Option(help="where to write")] = Path("docs/architecture.md")
+                      ) -> None:
+    """Regenerate the package map in docs/architecture.md from the package list."""
+    from iolaos.kit.package_map import update
+
+    out.write_text(update(out.read_text(encoding="utf-8")), encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
 def _engine():
     from iolaos.db import make_engine
 
