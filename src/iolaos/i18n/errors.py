@@ -27,6 +27,14 @@ def _code_text(code: str, lang: str) -> str:
     return i18n.t(key, lang) if i18n.has(key, lang) else i18n.t("error.bad_request", lang)
 
 
+def _items(value: Any, lang: str) -> Any:
+    """A list of fixed sentences (e.g. the constraints a placement breaks) in ``lang`` where the catalogue has
+    them; sentences built at run time stay as they are, as they carry the figures."""
+    if lang == "en" or not isinstance(value, list):
+        return value
+    return [i18n.detail(item, lang) or item if isinstance(item, str) else item for item in value]
+
+
 def _validation_item(item: Any, lang: str) -> Any:
     if not isinstance(item, dict) or lang == "en":
         return item
@@ -40,7 +48,8 @@ def localise(code: str, detail: Any, lang: str | None = None) -> Any:
     if detail is None:
         return _code_text(code, lang)
     if isinstance(detail, dict) and "message" in detail:
-        return {**detail, "message": _sentence(code, detail["message"], lang)}
+        shown = {key: _items(value, lang) for key, value in detail.items()}
+        return {**shown, "message": _sentence(code, detail["message"], lang)}
     if isinstance(detail, list) and code == "validation_error":
         return [_validation_item(item, lang) for item in detail]
     return _sentence(code, detail, lang)
