@@ -19,6 +19,7 @@ from iolaos.auth.principal import Principal
 from iolaos.documents.common import local, org_name, prepared_by
 from iolaos.errors import NotFound
 from iolaos.i18n import coded
+from iolaos.organisations import names as organisation_names
 from iolaos.review.service import AuditFilter, iter_all, organisation_and_people
 
 MAX_ACTIVITIES = 5000
@@ -28,7 +29,7 @@ STATUS_LABELS = {"incident": "incident_status", "assignment": "assignment_status
 
 
 def summary(action: str, subject_type: str, subject_id: str, data: dict[str, Any], lang: str,
-            names: dict[int, str] | None = None) -> str:
+            names: dict[Any, str] | None = None) -> str:
     """One readable line for a journal record, in Greek or English."""
     parts = [i18n.label("action", action, lang)]
     if action == "plan.commit":
@@ -49,6 +50,8 @@ def summary(action: str, subject_type: str, subject_id: str, data: dict[str, Any
         details.append(i18n.t("doc.line.crew", lang, n=len(crew)))
     if data.get("holder_user_id") and names and data["holder_user_id"] in names:
         details.append(i18n.t("doc.line.holder", lang, name=names[data["holder_user_id"]]))
+    elif data.get("holder_organisation_id") and names and f"org:{data['holder_organisation_id']}" in names:
+        details.append(i18n.t("doc.line.holder", lang, name=names[f"org:{data['holder_organisation_id']}"]))
     if data.get("reason"):
         details.append(i18n.t("doc.line.reason", lang, reason=coded.render(str(data["reason"]), lang)))
     if data.get("note"):
@@ -71,7 +74,7 @@ def activity_log(session: Session, principal: Principal, *, organisation_id: int
     records = [r for r in iter_all(session, principal, flt) if r.action not in QUIET][:MAX_ACTIVITIES]
     data = {r.seq: json.loads(r.data) for r in records}
     committed = {d.get("plan_key") for r in records if r.action == "plan.commit" for d in [data[r.seq]]}
-    names = _holder_names(session, data.values())
+    names = _holder_names(session, data.values(), lang)
     activities = []
     for record in records:
         if _part_of_commit(record.action, data[record.seq], committed):
@@ -107,9 +110,15 @@ def _part_of_commit(action: str, data: dict[str, Any], committed: set[Any]) -> b
         and decoded[1].get("plan") in committed
 
 
-def _holder_names(session: Session, data: Any) -> dict[int, str]:
-    ids = {d["holder_user_id"] for d in data if isinstance(d.get("holder_user_id"), int)}
-    if not ids:
-        return {}
-    return dict(session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).tuples().all())
+def _holder_names(session: Session, data: Any, lang: str) -> dict[Any, str]:
+    """Names of the holders in responsibility records: user id → name, ``org:<id>`` → organisation name."""
+    data = list(data)
+    users = {d["holder_user_id"] for d in data if isinstance(d.get("holder_user_id"), int)}
+    orgs = {d["holder_organisation_id"] for d in data if isinstance(d.get("holder_organisation_id"), int)
+            and not d.get("holder_user_id")}
+    found: dict[Any, str] = {}
+    if users:
+        found |= dict(session.execute(select(User.id, User.full_name).where(User.id.in_(users))).tuples().all())
+    found |= {f"org:{i}": name for i, name in organisation_names.names(session, orgs, lang).items()}
+    return found
 
