@@ -14,7 +14,7 @@ from sqlmodel import Session
 from iolaos import i18n
 from iolaos.auth.principal import Principal
 from iolaos.documents import layout
-from iolaos.documents.common import contact_scope, local, may_contact, org_name, organisations, prepared_by
+from iolaos.documents.common import ATHENS, contact_scope, local, may_contact, org_name, organisations, prepared_by
 from iolaos.errors import NotFound
 from iolaos.patrols.models import Assignment
 from iolaos.planning import workflow
@@ -65,7 +65,8 @@ def check_in_list(session: Session, principal: Principal, *, day: date | None, p
     location = (f"{tree.by_id[one.zone_id].name_el if lang == 'el' else tree.by_id[one.zone_id].name_en}"
                 if one else i18n.t("doc.checkin_app", lang))
     first = rows[0][0].checked_in_at if rows else None
-    return {"form": "ICS 211", "language": lang, "day": (day or one.shift_start.date()).isoformat(),
+    shown_day = day or one.shift_start.astimezone(ATHENS).date()
+    return {"form": "ICS 211", "language": lang, "day": shown_day.isoformat(), "period": shown_day.strftime("%d/%m/%Y"),
             "patrol_id": patrol_id, "incident_name": i18n.t("doc.season", lang, year=local(
                 one.shift_start if one else first, "%Y") if (one or first) else str(day.year)),
             "check_in_location": location, "start": local(first), "entries": entries,
@@ -80,7 +81,7 @@ def render(doc: dict[str, Any], font_path: Any) -> bytes:
     t = lambda key, **kw: i18n.t(key, lang, **kw)  # noqa: E731
     g, p = layout.grid, layout.para
     head = g([[p(t("doc.ics211.title"), layout.TITLE), layout.field(t("doc.incident_name"), doc["incident_name"]),
-               layout.field(t("doc.op_period"), doc["day"]),
+               layout.field(t("doc.op_period"), doc["period"]),
                layout.field(t("doc.checkin_location"), doc["check_in_location"]),
                layout.field(t("doc.start"), doc["start"])]],
              [width * 0.22, width * 0.26, width * 0.12, width * 0.24, width * 0.16])
