@@ -90,6 +90,21 @@ def test_forms_of_a_scripted_day_speak_one_language(client, engine, sign_in, tmp
             if os.environ.get("IOLAOS_FORM_SCREENSHOTS") and name != "ics204":
                 _screenshot(pdf, f"{name}-{lang}", tmp_path)
     _blocks_are_there(texts, day)
+    _per_person_and_per_patrol(client, day, headers)
+
+
+def _per_person_and_per_patrol(client, day: scripted_day.Day, headers: dict[str, dict[str, str]]) -> None:
+    me = client.get("/api/v1/auth/me", headers=headers["dispatcher"]).json()
+    person = client.get("/api/v1/activity-log", headers=headers["reviewer"], params={
+        "organisation_id": day.fire_sterea, "user_id": me["id"], "lang": "en"}).json()
+    assert person["name"] == me["full_name"] and person["ics_position"] == "Operations Section Chief"
+    assert [p["name"] for p in person["personnel"]] == [me["full_name"]]
+    assert person["activities"] and all(a["who"].startswith(me["full_name"]) for a in person["activities"])
+    one = client.get("/api/v1/documents/ics211", headers=headers["dispatcher"],
+                     params={"patrol_id": day.patrol_id, "lang": "el"}).json()
+    assert len(one["entries"]) == 3 and one["check_in_location"].startswith("Δήμος Μαντουδίου")
+    assert {e["position"] for e in one["entries"]} == {"Αρχηγός ομάδας", "Μέλος ομάδας"}
+    assert client.get("/api/v1/documents/ics211", headers=headers["dispatcher"]).status_code == 422
 
 
 def _blocks_are_there(texts: dict[tuple[str, str], str], day: scripted_day.Day) -> None:
