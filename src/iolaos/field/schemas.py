@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from iolaos import i18n
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
@@ -60,7 +62,8 @@ class Rejected(BaseModel):
 
     index: int
     patrol_id: int
-    reason: str
+    reason: Annotated[str, AfterValidator(lambda text: i18n.detail(text) or text)] = Field(
+        description="in the request's language")
 
 
 class BatchResult(BaseModel):
