@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "iolaos"
+REASON_KEY = re.compile(r"^reason\.[a-z_]+\.[a-z_.]+$")
 ERROR_CALLS = {"IolaosError", "InvalidInput", "NotFound", "Conflict", "Unauthenticated", "Forbidden",
                "TooManyRequests", "ServiceUnavailable", "ImportFailed"}
 
@@ -76,6 +78,8 @@ def inventory() -> Inventory:
                 for stmt in node.body:
                     if isinstance(stmt, ast.Assign) and any(getattr(t, "id", "") == "code" for t in stmt.targets):
                         found.error_codes |= _strings(stmt.value)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and REASON_KEY.match(node.value):
+                found.coded.add(node.value)  # a reason key chosen before it is encoded
             if not isinstance(node, ast.Call):
                 continue
             name = _name(node.func)

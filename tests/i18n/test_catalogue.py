@@ -86,3 +86,21 @@ def test_accept_language_negotiation():
 
 def _strings(message):
     return message.string if isinstance(message.string, tuple) else (message.string,)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_code_shown_on_forms_has_a_label(lang):
+    from iolaos.auth.models import ROLES
+    from iolaos.demo.seed import SKILLS
+    from iolaos.field.models import ALERT_KINDS
+    from iolaos.incidents.models import INCIDENT_KINDS, SEVERITIES, STATUSES
+    from iolaos.organisations.models import ACTION_CATEGORIES, ORG_KINDS
+    from iolaos.patrols.models import ASSIGNMENT_STATUSES, CAPABILITIES, FIELD_STATUSES, PATROL_STATUSES
+
+    codes = {"patrol_status": PATROL_STATUSES, "assignment_status": ASSIGNMENT_STATUSES, "incident_status": STATUSES,
+             "field_status": FIELD_STATUSES, "alert_kind": ALERT_KINDS, "incident_kind": INCIDENT_KINDS,
+             "severity": SEVERITIES, "role": ROLES, "ics_position": ROLES, "org_kind": ORG_KINDS, "skill": SKILLS,
+             "capability": CAPABILITIES, "action_category": ACTION_CATEGORIES, "risk": ("1", "2", "3", "4", "5")}
+    missing = [f"{prefix}.{code}" for prefix, values in codes.items() for code in values
+               if not i18n.has(f"{prefix}.{code}", lang)]
+    assert not missing
