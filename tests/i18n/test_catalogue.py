@@ -82,6 +82,7 @@ def test_accept_language_negotiation():
     assert i18n.negotiate("fr-FR, en;q=0.5, el;q=0.4", "el") == "en"
     assert i18n.negotiate("de", "el") == "el" and i18n.negotiate(None, "en") == "en"
     assert i18n.negotiate("en;q=0, el", "en") == "el"
+    assert i18n.negotiate("fr, el, en", "en") == "el" and i18n.negotiate("fr, en, el", "el") == "en"
 
 
 def _strings(message):

@@ -131,6 +131,7 @@ def negotiate(header: str | None, default: str) -> str:
         if tag.strip() == "*":
             primary = default
         # Earlier entries win ties, as a client lists its preferences in order.
-        if primary in LANGUAGES and q > best_q and q > 0:
-            best, best_q = primary, q - position * 1e-6
+        ranked = q - position * 1e-6
+        if primary in LANGUAGES and q > 0 and ranked > best_q:
+            best, best_q = primary, ranked
     return best
