@@ -64,6 +64,8 @@ def run(client, engine, sign_in) -> Day:
         _ok(client.post(f"{base}/end", headers=leader, json={}))
     incident = _ok(client.post("/api/v1/incidents", headers=leader, json={
         "kind": "smoke", "severity": "high", "point": {"type": "Point", "coordinates": [23.45, 38.80]}}), 201)
+    # The crew was sent to it: the ICS-204 of its division and period then names the incident.
+    _ok(client.post(f"/api/v1/incidents/{incident['id']}/patrols", headers=sterea, json={"patrol_id": patrol_id}))
     for status in ("acknowledged", "dispatched", "contained", "resolved"):
         _ok(client.post(f"/api/v1/incidents/{incident['id']}/status", headers=sterea,
                         json={"status": status, "note": NOTE}))

@@ -110,6 +110,7 @@ def _per_person_and_per_patrol(client, day: scripted_day.Day, headers: dict[str,
 def _blocks_are_there(texts: dict[tuple[str, str], str], day: scripted_day.Day) -> None:
     now = " ".join(texts[("ics204-now", "el")].split())
     assert f"Περιπολία #{day.patrol_id}" in now and now.count("1. Όνομα συμβάντος") == 1  # one division and period
+    assert f"Καπνός #{day.incident_id}, Δήμος Μαντουδίου" in now  # the incident its crew was sent to
     ics204 = " ".join(texts[("ics204", "el")].split())
     for block in ("1. Όνομα συμβάντος", "2. Επιχειρησιακή περίοδος", "Τομέας (ζώνη)", "4. Προσωπικό επιχειρήσεων",
                   "5. Πόροι που ανατέθηκαν", "6. Αναθέσεις εργασίας", "7. Ειδικές οδηγίες", "8. Επικοινωνίες",

@@ -195,7 +195,7 @@ def _sheet_story(sheet: dict[str, Any], prepared: dict[str, Any], lang: str, wid
                   + [[p(f"{r['resource']}\n{r['agency']}\n{r['status']}", layout.SMALL), p(r["leader"]),
                       p(r["persons"]), p(r["contact"], layout.SMALL), p("\n".join(r["crew"]), layout.SMALL)]
                      for r in sheet["resources"]],
-                  [width * 0.22, width * 0.17, width * 0.07, width * 0.17, width * 0.37], header=True,
+                  [width * 0.21, width * 0.16, width * 0.09, width * 0.17, width * 0.37], header=True,
                   title=t("doc.resources"))
     text_blocks = [g([[p("\n".join(sheet[key]))]], [width], title=t(label))
                    for key, label in (("work_assignments", "doc.work"), ("special_instructions", "doc.special"))]
