@@ -42,7 +42,8 @@ def test_structured_details_keep_their_data_and_names_come_with_ids(client, sign
     assert len(incident["notified_organisation_names"]) == len(incident["notified_organisation_ids"])
     url = f"/api/v1/incidents/{incident['id']}/status"
     dispatcher = sign_in(client, "dispatcher.sterea")
-    for lang, words in (("el", GREEK), ("en", re.compile("cannot go from reported to contained"))):
+    for lang, words in (("el", re.compile("κατάσταση «Αναφέρθηκε»")),
+                        ("en", re.compile("cannot go from reported to contained"))):
         wrong = client.post(url, headers={**dispatcher, "Accept-Language": lang}, json={"status": "contained"})
         assert wrong.status_code == 409 and wrong.json()["error"] == "illegal_transition"
         body = wrong.json()["detail"]

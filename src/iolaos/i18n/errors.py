@@ -27,6 +27,14 @@ def _code_text(code: str, lang: str) -> str:
     return i18n.t(key, lang) if i18n.has(key, lang) else i18n.t("error.bad_request", lang)
 
 
+def _status(code: str, lang: str) -> str:
+    """A status's label, whichever lifecycle it belongs to (incident, patrol, assignment, alert)."""
+    for prefix in ("incident_status", "patrol_status", "assignment_status", "alert_status"):
+        if i18n.has(f"{prefix}.{code}", lang):
+            return i18n.t(f"{prefix}.{code}", lang)
+    return code
+
+
 def _items(value: Any, lang: str) -> Any:
     """A list of fixed sentences (e.g. the constraints a placement breaks) in ``lang`` where the catalogue has
     them; sentences built at run time stay as they are, as they carry the figures."""
@@ -49,7 +57,11 @@ def localise(code: str, detail: Any, lang: str | None = None) -> Any:
         return _code_text(code, lang)
     if isinstance(detail, dict) and "message" in detail:
         shown = {key: _items(value, lang) for key, value in detail.items()}
-        return {**shown, "message": _sentence(code, detail["message"], lang)}
+        message = _sentence(code, detail["message"], lang)
+        if lang != "en" and code == "illegal_transition" and isinstance(detail.get("status"), str) \
+                and i18n.detail(detail["message"], lang) is None:
+            message = i18n.t("error.illegal_transition.from", lang, status=_status(detail["status"], lang))
+        return {**shown, "message": message}
     if isinstance(detail, list) and code == "validation_error":
         return [_validation_item(item, lang) for item in detail]
     return _sentence(code, detail, lang)
