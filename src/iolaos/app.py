@@ -30,6 +30,7 @@ from iolaos.field.jobs import run_sweeps
 from iolaos.field.router import router as field_router
 from iolaos.hardening import install as install_hardening
 from iolaos.health.router import router as health_router
+from iolaos.i18n.middleware import LanguageMiddleware
 from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
 from iolaos.kit.time import utcnow
@@ -98,6 +99,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_size, compresslevel=5)
     # Body limits, input guards, headers, trusted proxies: outside admission, so refused requests take no slot.
     install_hardening(app, settings)
+    # Outside admission and idempotency, so that their own error answers speak the caller's language.
+    app.add_middleware(LanguageMiddleware, default=settings.default_language)
     if settings.metrics_enabled:
         from iolaos.metrics import install_metrics
 

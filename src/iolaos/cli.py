@@ -59,6 +59,13 @@ def docs_patrols(out: Annotated[Path, typer.Option(help="where to write")] = Pat
     from iolaos.patrols.machine import rewrite_doc
 
     out.write_text(rewrite_doc(out.read_text(encoding="utf-8"), Settings.model_construct()), encoding="utf-8")
+@docs_app.command("architecture")
+def docs_architecture(out: Annotated[Path, typer.Option(help="where to write")] = Path("docs/architecture.md")
+                      ) -> None:
+    """Regenerate the package map in docs/architecture.md from the package list."""
+    from iolaos.kit.package_map import update
+
+    out.write_text(update(out.read_text(encoding="utf-8")), encoding="utf-8")
     typer.echo(f"wrote {out}")
 
 

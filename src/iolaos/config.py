@@ -244,6 +244,10 @@ class Settings(BaseSettings):
         if self.cap_status == "Actual" and self.cap_sender == DEFAULT_CAP_SENDER:
             raise ValueError("IOLAOS_CAP_STATUS=Actual needs IOLAOS_CAP_SENDER set to this deployment's own sender")
         return self
+    # --- languages (src/iolaos/i18n, docs/architecture.md "Languages") ---
+    default_language: Literal["el", "en"] = Field(default="el", description="language of API texts (error "
+                                                  "details, plan reasons) when a request has no usable "
+                                                  "Accept-Language")
 
     @property
     def is_sqlite(self) -> bool:

@@ -117,9 +117,19 @@ _HTTP_CODES = {
 }
 
 
-def error_body(code: str, detail: Any) -> dict[str, Any]:
-    """The single wire shape of an error."""
-    return {"error": code, "detail": jsonable_encoder(detail)}
+def error_body(code: str, detail: Any, lang: str | None = None) -> dict[str, Any]:
+    """The single wire shape of an error, its detail in ``lang`` (default: the request's Accept-Language)."""
+    from iolaos.i18n.errors import localise
+
+    return {"error": code, "detail": jsonable_encoder(localise(code, detail, lang))}
+
+
+def _lang(request: Request) -> str:
+    """The language of an error answer: Accept-Language, else the default_language setting."""
+    from iolaos import i18n
+
+    settings = getattr(request.app.state, "settings", None)
+    return i18n.negotiate(request.headers.get("accept-language"), getattr(settings, "default_language", "el"))
 
 
 def _validation_detail(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -165,18 +175,20 @@ def install_error_handlers(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
     @app.exception_handler(IolaosError)
-    async def _domain(_: Request, exc: IolaosError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.detail), status_code=exc.status, headers=exc.headers)
+    async def _domain(request: Request, exc: IolaosError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.detail, _lang(request)), status_code=exc.status,
+                            headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("validation_error", _validation_detail(exc)), status_code=422)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body("validation_error", _validation_detail(exc), _lang(request)), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
         return JSONResponse(
-            error_body(code, exc.detail), status_code=exc.status_code, headers=getattr(exc, "headers", None)
+            error_body(code, exc.detail, _lang(request)), status_code=exc.status_code,
+            headers=getattr(exc, "headers", None)
         )
 
     @app.exception_handler(OperationalError)

@@ -41,16 +41,19 @@ def test_ics204_pdf_lists_the_days_patrols(client, engine, sign_in):
     headers = sign_in(client, "dispatcher.sterea")
     day = start.astimezone(ZoneInfo("Europe/Athens")).date().isoformat()
     doc = client.get("/api/v1/documents/ics204", headers=headers, params={"day": day}).json()
-    assert len(doc["assignments"]) == 1
+    assert len(doc["sheets"]) == 1 and len(doc["sheets"][0]["resources"]) == 1  # one division, one period
+    sheet = doc["sheets"][0]
+    assert sheet["division"] == "Δήμος Μαντουδίου - Λίμνης - Αγίας Άννας (9153)"
+    assert sheet["communications"][0]["channel"].startswith("VHF")  # the organisation's radio channels
     greek = client.get("/api/v1/documents/ics204.pdf", headers=headers, params={"day": day, "lang": "el"})
     assert greek.status_code == 200 and greek.content.startswith(b"%PDF")
     text = _text(greek.content)
-    assert "Κατάσταση αναθέσεων" in text and "Δήμος Μαντουδίου" in text
+    assert "Φύλλο αναθέσεων" in " ".join(text.split()) and "Δήμος Μαντουδίου" in text
     assert all(name in text for name in names)
     assert start.astimezone(ZoneInfo("Europe/Athens")).strftime("%H:%M") in text
     english = _text(client.get("/api/v1/documents/ics204.pdf", headers=headers,
                                params={"day": day, "lang": "en"}).content)
-    assert "Assignment List" in english
+    assert "Assignment List" in " ".join(english.split())
 
 
 def test_ics204_shows_nothing_outside_scope(client, engine, sign_in):
@@ -58,7 +61,7 @@ def test_ics204_shows_nothing_outside_scope(client, engine, sign_in):
     day = start.astimezone(ZoneInfo("Europe/Athens")).date().isoformat()
     doc = client.get("/api/v1/documents/ics204", headers=sign_in(client, "dispatcher.attica"),
                      params={"day": day}).json()
-    assert doc["assignments"] == []
+    assert doc["sheets"] == []
     assert client.get("/api/v1/documents/ics204.pdf", params={"day": day}).status_code == 401
     assert client.get("/api/v1/documents/ics204", headers=sign_in(client, "dispatcher.attica"),
                       params={"day": "not-a-date"}).status_code == 422

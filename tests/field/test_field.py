@@ -71,13 +71,14 @@ def test_positions_only_from_crew_on_an_active_patrol(client, engine, sign_in, c
     member = sign_in(client, "volunteer.limni")
     before = _report(client, member, crew.patrol_id, IN_MANTOUDI)
     assert before.status_code == 200 and before.json()["accepted"] == 0
-    assert "not checked in" in before.json()["rejected"][0]["reason"]
+    assert "Δεν έχει παρουσιαστεί" in before.json()["rejected"][0]["reason"]  # Greek unless asked otherwise
     assert _positions(engine) == 0
     _go_out(client, sign_in(client, "leader.limni"), crew)
     assert _report(client, member, crew.patrol_id, IN_MANTOUDI).json()["accepted"] == 1
     stranger = _report(client, sign_in(client, "volunteer.penteli"), crew.patrol_id, IN_MANTOUDI)
     assert stranger.json()["accepted"] == 0
-    future = _report(client, member, crew.patrol_id, IN_MANTOUDI, at=utcnow() + timedelta(hours=1))
+    future = _report(client, {**member, "Accept-Language": "en"}, crew.patrol_id, IN_MANTOUDI,
+                     at=utcnow() + timedelta(hours=1))
     assert future.status_code == 422 and future.json()["error"] == "outside_active_window"
     assert future.json()["detail"]["rejected"][0]["reason"] == "time is in the future"
     assert _positions(engine) == 1

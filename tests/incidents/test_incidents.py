@@ -118,7 +118,7 @@ def test_responsibility_rows_are_append_only(client, engine, sign_in):
     with pytest.raises(Exception, match="append-only"), engine.begin() as conn:
         conn.execute(text("UPDATE responsibility SET reason = 'rewritten'"))
     with session_scope(engine) as session:
-        assert session.scalars(select(Responsibility.reason)).all() == ["routed to the lead agency by the rules"]
+        assert session.scalars(select(Responsibility.reason)).all() == ["i18n:reason.resp.routed"]  # a catalogue key
 
 
 def test_bad_reports_are_rejected(client, sign_in):

@@ -34,9 +34,13 @@ def test_category4_day_gives_a_plan_with_proposals_and_reasons(client, sign_in):
     assert plan["objective"]["filled"] > 0
     crew = [m for p in plan["patrols"] for m in p["crew"]]
     assert crew and all(m["reasons"] for m in crew)
-    assert any("km from home base" in r for r in crew[0]["reasons"])
+    assert any("km από τη βάση" in r for r in crew[0]["reasons"])  # Greek unless the request asks otherwise
+    assert all(p["executing_organisation_name"] for p in plan["patrols"] if p["executing_organisation_id"])
     gaps = [g for p in plan["patrols"] for g in p["open_places"]]
-    assert all(g["reason"] for g in gaps)
+    assert all(g["reason"] and not g["reason"].startswith("i18n:") for g in gaps)
+    english = client.get("/api/v1/plans/preview", params={"date": day.isoformat(), "region": "GR-I"},
+                         headers={**headers, "Accept-Language": "en-GB,en;q=0.9"}).json()
+    assert any("km from home base" in r for p in english["patrols"] for m in p["crew"] for r in m["reasons"])
     print(f"\npreview: {plan['objective']}, {len(gaps)} open places, e.g. {gaps[0]['reason'] if gaps else '-'}")
     again = client.get("/api/v1/plans/preview", params={"date": day.isoformat(), "region": "GR-I"},
                        headers=headers).json()

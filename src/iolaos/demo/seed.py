@@ -105,6 +105,7 @@ def seed(session: Session, *, rng: random.Random | None = None) -> list[DemoAcco
     for index, (key, name_el, name_en, region, home, categories) in enumerate(VOLUNTEER_ORGS):
         org = _org(session, "volunteer_org", name_el, name_en, orgs["gscp"], zones[region], [zones[home]],
                    registry=str(1000 + index * 37), categories=categories)
+        org.radio_channels = f"VHF {3 + index % 5}, VHF 16"
         leader = _user(session, org, f"leader.{key}", "leader", f"{rng.choice(FIRST)} {rng.choice(LAST)}")
         accounts.append(leader)
         member = _user(session, org, f"volunteer.{key}", "volunteer", f"{rng.choice(FIRST)} {rng.choice(LAST)}")
@@ -142,16 +143,20 @@ def _user(session: Session, org: Organisation, username: str, role: str, full_na
 
 def _volunteers(session: Session, org: Organisation, home: Zone, rng: random.Random,
                 linked_usernames: list[str]) -> None:
-    linked = {u: session.scalar(select(User.id).where(User.username == u)) for u in linked_usernames}
+    linked = [session.scalars(select(User).where(User.username == u)).one() for u in linked_usernames]
     points = _random_points(home, VOLUNTEERS_PER_ORG, rng)
     now = utcnow().replace(minute=0, second=0, microsecond=0)
     for i, point in enumerate(points):
-        user_id = list(linked.values())[i] if i < len(linked) else None
-        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-        volunteer = Volunteer(organisation_id=org.id, user_id=user_id, full_name=name,
+        user = linked[i] if i < len(linked) else None
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"  # drawn for everyone, so the rest of the demo is unchanged
+        # An account and its volunteer record are one person: the audit trail and the ICS forms must agree.
+        volunteer = Volunteer(organisation_id=org.id, user_id=user.id if user else None,
+                              full_name=user.full_name if user else name,
                               phone=f"+30 69{rng.randint(10000000, 99999999)}", home_base=point,
                               status=rng.choice(["available"] * 6 + ["off_duty", "unavailable"]))
         session.add(volunteer)
+        if user is not None:
+            user.phone = volunteer.phone
         session.flush()
         for skill in rng.sample(SKILLS, rng.randint(1, 4)):
             expiry = (now + timedelta(days=rng.randint(-60, 700))).date() if skill != "navigation" else None

@@ -1,1 +1,1 @@
-"""Incident-command documents: ICS-204-style assignment lists (ICS-214 logs live in review/)."""
+"""Incident-command forms: ICS-204 assignment lists and ICS-211 check-in lists (ICS-214 logs live in review/)."""

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Strict, StringConstraints
 
+from iolaos import i18n
 from iolaos.kit.strict import Instant, Latitude, Longitude
 
 Id = Annotated[int, Strict(), Field(ge=1, le=2**31 - 1)]
@@ -71,7 +72,8 @@ class Rejected(BaseModel):
 
     index: int
     patrol_id: int
-    reason: str
+    reason: Annotated[str, AfterValidator(lambda text: i18n.detail(text) or text)] = Field(
+        description="in the request's language")
     code: str = Field(description="not_a_volunteer, not_on_duty or outside_active_window")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from iolaos.incidents.models import INCIDENT_KINDS, SEVERITIES, STATUSES
 from iolaos.volunteers.schemas import Point
@@ -48,11 +48,16 @@ class IncidentOut(BaseModel):
     zone_name_el: str | None
     region_code: str | None
     lead_organisation_id: int
+    lead_organisation_name: str | None = None
     notified_organisation_ids: list[int]
+    notified_organisation_names: list[str] = Field(default_factory=list, description="beside the ids, same order")
     reported_by_user_id: int
     reporter_organisation_id: int
+    reporter_organisation_name: str | None = None
     allowed_transitions: list[str]
     holder_user_id: int | None = None
     holder_organisation_id: int | None = None
+    holder_organisation_name: str | None = Field(default=None, description="organisation names are in the "
+                                                 "request's language")
     created_at: datetime
     updated_at: datetime

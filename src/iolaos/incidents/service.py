@@ -14,11 +14,13 @@ from iolaos.auth.permissions import scope_for
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
 from iolaos.errors import Conflict, InvalidInput, NotFound
+from iolaos.i18n import coded
 from iolaos.incidents import routing
 from iolaos.incidents.models import TRANSITIONS, Incident, IncidentNotified
 from iolaos.incidents.schemas import IncidentCreate, IncidentOut
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
+from iolaos.organisations import names as organisation_names
 from iolaos.responsibility import service as responsibility
 from iolaos.responsibility import subjects
 from iolaos.volunteers.schemas import Point
@@ -83,7 +85,7 @@ def report(session: Session, settings: Settings, *, principal: Principal, data: 
     responsibility.assign_initial(
         session, actor=principal.actor, ref=ref,
         holder_user_id=principal.user_id if reporter_leads else None, holder_organisation_id=chosen.lead_id,
-        reason="reported by the lead agency" if reporter_leads else "routed to the lead agency by the rules")
+        reason=coded.encode("reason.resp.reported_by_lead" if reporter_leads else "reason.resp.routed"))
     return incident
 
 
@@ -154,7 +156,7 @@ def transition(session: Session, *, principal: Principal, incident_id: int, stat
                    subject_id=incident.id, data={"from": before, "to": status, "note": note}, topics=ref.topics,
                    event_kind="incident.updated", payload=_payload(session, incident))
     if status == "acknowledged":
-        responsibility.take(session, principal=principal, ref=ref, reason="acknowledged the incident")
+        responsibility.take(session, principal=principal, ref=ref, reason=coded.encode("reason.resp.acknowledged"))
     return incident
 
 
@@ -170,6 +172,9 @@ def to_out(session: Session, incidents: list[Incident]) -> list[IncidentOut]:
     zone_rows = {z.id: z for z in session.execute(names)} if zone_ids else {}
     holders = responsibility.current_rows(session, "incident", {inc.id for inc in incidents})
     notified = notified_ids(session, {inc.id for inc in incidents})
+    org_names = organisation_names.names(session, {o for inc in incidents for o in (
+        inc.lead_organisation_id, inc.reporter_organisation_id, *notified[inc.id])} | {
+        h.holder_organisation_id for h in holders.values()})
     out = []
     for inc in incidents:
         holder = holders.get(inc.id)
@@ -179,10 +184,14 @@ def to_out(session: Session, incidents: list[Incident]) -> list[IncidentOut]:
             point=Point(coordinates=(inc.point.x, inc.point.y)), zone_code=zone.code if zone else None,
             zone_name_el=zone.name_el if zone else None, region_code=region.code if region else None,
             lead_organisation_id=inc.lead_organisation_id, notified_organisation_ids=notified[inc.id],
+            lead_organisation_name=org_names.get(inc.lead_organisation_id),
+            notified_organisation_names=[org_names.get(i, "") for i in notified[inc.id]],
+            reporter_organisation_name=org_names.get(inc.reporter_organisation_id),
             reported_by_user_id=inc.reported_by_user_id, reporter_organisation_id=inc.reporter_organisation_id,
             allowed_transitions=list(TRANSITIONS[inc.status]),
             holder_user_id=holder.holder_user_id if holder else None,
             holder_organisation_id=holder.holder_organisation_id if holder else None,
+            holder_organisation_name=org_names.get(holder.holder_organisation_id) if holder else None,
             created_at=inc.created_at, updated_at=inc.updated_at))
     return out
 

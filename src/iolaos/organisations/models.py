@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from iolaos.kit.time import UtcDateTime, utcnow
@@ -33,6 +33,8 @@ class Organisation(SQLModel, table=True):
     registry_number: str | None = Field(default=None, max_length=40, unique=True)
     action_categories: str = Field(default="", max_length=20)
     active: bool = Field(default=True)
+    # Printed in block 8 (communications) of the ICS-204 of the patrols the organisation executes.
+    radio_channels: str = Field(default="", sa_column=Column(String(300), nullable=False, server_default=""))
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 

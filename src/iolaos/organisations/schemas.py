@@ -42,6 +42,8 @@ class OrganisationUpdate(BaseModel):
     registry_number: RegistryNumber | None = Field(default=None, description="volunteer organisations: 1–6 digits")
     action_categories: list[Category] = unset(max_length=2)
     active: bool = unset()
+    radio_channels: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300, pattern=PRINTABLE)] = \
+        unset(description="radio channels for the ICS-204, e.g. 'VHF 5 (patrols), VHF 7 (command)'")
 
 
 class Jurisdiction(BaseModel):
@@ -65,3 +67,4 @@ class OrganisationOut(BaseModel):
     action_categories: list[str]
     active: bool
     zone_codes: list[str]
+    radio_channels: str = ""

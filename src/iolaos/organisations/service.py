@@ -164,5 +164,6 @@ def to_out(session: Session, orgs: list[Organisation]) -> list[OrganisationOut]:
         if region_ids else {}
     return [OrganisationOut(id=o.id, kind=o.kind, name_el=o.name_el, name_en=o.name_en, parent_id=o.parent_id,
                             region_code=regions.get(o.region_id), registry_number=o.registry_number,
-                            action_categories=o.categories, active=o.active, zone_codes=zones.get(o.id, []))
+                            action_categories=o.categories, active=o.active, zone_codes=zones.get(o.id, []),
+                            radio_channels=o.radio_channels)
             for o in orgs]

@@ -21,6 +21,7 @@ from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
 from iolaos.errors import Conflict, InvalidInput, NotFound
+from iolaos.i18n import coded
 from iolaos.journal import service as journal
 from iolaos.kit.time import as_utc, utcnow
 from iolaos.patrols import access, eligibility, places
@@ -214,7 +215,8 @@ def assign(session: Session, settings: Settings, *, principal: Principal, patrol
     assignment = existing or Assignment(patrol_id=patrol.id, volunteer_id=volunteer.id)
     before = assignment.status if existing is not None else "none"
     assignment.proposed_by, assignment.slot_skill = f"user:{principal.user_id}", slot
-    assignment.reasons = json.dumps([f"assigned directly by {principal.full_name}: {reason}"], ensure_ascii=False)
+    assignment.reasons = json.dumps([coded.encode("reason.plan.assigned_directly", name=principal.full_name,
+                                                  reason=reason)], ensure_ascii=False)
     assignment.status, assignment.updated_at = "accepted", now
     session.add(assignment)
     session.flush()

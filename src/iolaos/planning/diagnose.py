@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from iolaos.i18n import coded
 from iolaos.planning.core import NEEDED_CATEGORY, Candidate, Gap, Placement
 
 if TYPE_CHECKING:
@@ -60,51 +61,53 @@ class _Context:
 
 
 def _reasons(prep: Prepared, n_idx: int, p: Placement, person: Candidate, ctx: _Context) -> tuple[str, ...]:
+    """Why this person fills this place, as catalogue keys with parameters (rendered in the reader's language)."""
     need, params = prep.instance.needs[n_idx], prep.instance.params
     skill = need.slots[p.slot]
-    reasons = [f"fills crew place {p.slot + 1} of a category-{need.category} patrol "
-               f"(risk weight {params.weight(need.category)})"]
+    reasons = [coded.encode("reason.plan.fills_place", place=p.slot + 1, category=need.category,
+                            weight=params.weight(need.category))]
     if skill:
-        expiry = person.skills.get(skill)
-        reasons.append(f"holds {skill}" + (" (no expiry)" if expiry is None else ", valid through the shift"))
-    reasons.append(f"organisation registered for {NEEDED_CATEGORY.get(need.capability, 'FPA')} "
-                   f"({need.capability} patrol); zone in its area of operation")
-    reasons.append("available for the whole shift; no clash with other patrols; rest and 24-hour limits kept")
-    rank = "the nearest" if ctx.nearer == 0 else f"number {ctx.nearer + 1} by distance"
-    reasons.append(f"{p.travel_km:.1f} km from home base (limit {params.max_travel_km:g} km), "
-                   f"{rank} of {ctx.eligible} eligible")
-    reasons.append(f"{person.recent_hours:g} patrol hours in the look-back period, "
-                   f"{ctx.plan_hours:g} h in this plan")
+        key = "reason.plan.holds_skill" if person.skills.get(skill) is None else "reason.plan.holds_skill_valid"
+        reasons.append(coded.encode(key, skill=coded.ref("skill", skill)))
+    reasons.append(coded.encode("reason.plan.org_registered",
+                                category=coded.ref("action_category", NEEDED_CATEGORY.get(need.capability, "FPA")),
+                                capability=coded.ref("capability", need.capability)))
+    reasons.append(coded.encode("reason.plan.available"))
+    rank = (coded.encode("reason.plan.rank_nearest") if ctx.nearer == 0
+            else coded.encode("reason.plan.rank", number=ctx.nearer + 1))
+    reasons.append(coded.encode("reason.plan.distance", km=f"{p.travel_km:.1f}", limit=f"{params.max_travel_km:g}",
+                                rank=rank, n=ctx.eligible))
+    reasons.append(coded.encode("reason.plan.hours", recent=f"{person.recent_hours:g}",
+                                planned=f"{ctx.plan_hours:g}"))
     crew = [*need.crew_orgs, *ctx.crew_orgs]
     if len(crew) > 1:
-        reasons.append(f"same organisation as {crew.count(person.org_id) - 1} of the {len(crew) - 1} "
-                       "other crew members")
+        reasons.append(coded.encode("reason.plan.cohesion", same=crew.count(person.org_id) - 1, n=len(crew) - 1))
     return tuple(reasons)
 
 
 def _why(prep: Prepared, n_idx: int, skill: str | None, eligible: int) -> str:
-    need, limit = prep.instance.needs[n_idx], prep.instance.params.max_travel_km
-    cat = NEEDED_CATEGORY.get(need.capability, "FPA")
-    who = f"{cat}-registered volunteer" + (f" with valid {skill}" if skill else "")
+    """Why a place stayed open, as a catalogue key with parameters: the first filter that left no one."""
+    need, limit = prep.instance.needs[n_idx], f"{prep.instance.params.max_travel_km:g}"
+    cat = coded.ref("action_category", NEEDED_CATEGORY.get(need.capability, "FPA"))
+    with_skill = coded.encode("reason.gap.with_skill", skill=coded.ref("skill", skill)) if skill else ""
     from iolaos.planning.optimiser import near
 
     org_ok = prep.org_allowed(n_idx)
     if not org_ok.any():
-        return f"no {cat}-registered organisation has this zone in its area of operation"
+        return coded.encode("reason.gap.no_org", category=cat)
     idx, _ = near(prep, n_idx)
     idx = idx[org_ok[idx]]
     if len(idx) == 0:
-        return f"no {cat}-registered volunteer within {limit:g} km"
+        return coded.encode("reason.gap.none_within", category=cat, limit=limit)
     if skill:
         idx = idx[prep.skill_expiry(skill)[idx] >= need.end]
         if len(idx) == 0:
-            return f"no {who} within {limit:g} km"
+            return coded.encode("reason.gap.none_with_skill", category=cat, skill=coded.ref("skill", skill),
+                                limit=limit)
     shift = prep.need_shift[n_idx]
     idx = idx[prep.avail[shift, idx]]
     if len(idx) == 0:
-        return f"no {who} within {limit:g} km is available for the whole shift"
+        return coded.encode("reason.gap.none_available", category=cat, with_skill=with_skill, limit=limit)
     if eligible == 0:
-        return (f"all {len(idx)} available {who}s within {limit:g} km are on other patrols, "
-                "resting, or declined this one")
-    return (f"all {eligible} eligible {who}s within {limit:g} km were placed on other patrols "
-            "(higher risk or nearer)")
+        return coded.encode("reason.gap.all_busy", n=len(idx), category=cat, with_skill=with_skill, limit=limit)
+    return coded.encode("reason.gap.all_placed", n=eligible, category=cat, with_skill=with_skill, limit=limit)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from iolaos.i18n import coded
 from iolaos.kit.strict import Day
 from iolaos.patrols.models import CAPABILITIES
 
@@ -15,6 +16,8 @@ Shift = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):(00|15|30|45
 Capability = Literal[CAPABILITIES]  # type: ignore[valid-type]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 ZoneCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+# Reasons the planner wrote are stored as catalogue keys; they are shown in the request's language.
+ShownReason = Annotated[str, AfterValidator(lambda text: coded.render(text) or text)]
 
 
 class RuleIn(BaseModel):
@@ -72,10 +75,11 @@ class CrewOut(BaseModel):
     volunteer_id: int
     volunteer_name: str | None
     organisation_id: int
+    organisation_name: str | None = Field(default=None, description="in the request's language")
     status: str
     slot_skill: str | None = None
     travel_km: float | None = None
-    reasons: list[str]
+    reasons: list[ShownReason]
     decline_reason: str | None = None
 
 
@@ -83,7 +87,7 @@ class OpenPlaceOut(BaseModel):
     """A crew place nobody could fill, and why."""
 
     skill: str | None
-    reason: str
+    reason: ShownReason
 
 
 class PatrolOut(BaseModel):
@@ -105,6 +109,7 @@ class PatrolOut(BaseModel):
     field_status: str | None = Field(default=None, description="the crew's situation once out: on_patrol, "
                                      "returning, needs_help (none before start; null in a preview)")
     executing_organisation_id: int | None
+    executing_organisation_name: str | None = Field(default=None, description="in the request's language")
     plan_key: str | None = None
     crew: list[CrewOut]
     open_places: list[OpenPlaceOut]

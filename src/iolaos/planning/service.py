@@ -12,8 +12,10 @@ from sqlmodel import Session
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
 from iolaos.errors import Conflict, NotFound
+from iolaos.i18n import coded
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
+from iolaos.organisations import names as organisation_names
 from iolaos.patrols import service as patrols_service
 from iolaos.patrols.access import patrol_topics
 from iolaos.patrols.models import Assignment, Patrol
@@ -125,7 +127,7 @@ def _write_patrols(session: Session, principal: Principal, built: builder.Built,
             responsibility.assign_initial(session, actor=principal.actor, ref=_ref(session, patrol),
                                           holder_user_id=principal.user_id,
                                           holder_organisation_id=principal.organisation_id,
-                                          reason=f"planned from the risk map ({run.plan_key})")
+                                          reason=coded.encode("reason.resp.planned", plan=run.plan_key))
         out[need.key] = patrol
     return out
 
@@ -230,7 +232,8 @@ def _plan_out(session: Session, built: builder.Built, result: Result, day: date,
             plan_key=patrol.plan_key if patrol else None, crew=crew, open_places=gaps.get(need.key, [])))
     o = result.objective
     return PlanOut(date=day, region_code=region_code, committed=plan_key is not None, plan_key=plan_key,
-                   fingerprint=built.fingerprint, seconds=round(seconds, 3), patrols=out, changes=changes or [],
+                   fingerprint=built.fingerprint, seconds=round(seconds, 3), changes=changes or [],
+                   patrols=organisation_names.fill_patrols(session, out),
                    objective=ObjectiveOut(coverage=o.coverage, filled=o.filled, places=o.places,
                                           travel_km=round(o.travel_km, 3), fairness=round(o.fairness, 3),
                                           cohesion=round(o.cohesion, 3), secondary=round(o.secondary, 3)))

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.i18n import coded
+from iolaos.organisations import names as organisation_names
 from iolaos.patrols import access, places
 from iolaos.patrols.access import get_visible
 from iolaos.patrols.access import visible_clause as _visible_clause
@@ -58,7 +60,8 @@ def to_out(session: Session, principal: Principal, patrols: list[Patrol]) -> lis
                              .order_by(UnfilledSlot.id)):
         gaps.setdefault(g.patrol_id, {})[g.skill] = g.reason
     readable = organisation_ids(session, principal, "volunteer.read") if principal.can("volunteer.read") else set()
-    return [_patrol_out(tree, p, crews.get(p.id, []), gaps.get(p.id, {}), readable, principal) for p in patrols]
+    return organisation_names.fill_patrols(
+        session, [_patrol_out(tree, p, crews.get(p.id, []), gaps.get(p.id, {}), readable, principal) for p in patrols])
 
 
 def _patrol_out(tree, p: Patrol, crew: list[tuple[Assignment, Volunteer]], gaps: dict[str | None, str],
@@ -70,7 +73,8 @@ def _patrol_out(tree, p: Patrol, crew: list[tuple[Assignment, Volunteer]], gaps:
                        reasons=json.loads(a.reasons or "[]"), decline_reason=a.decline_reason,
                        slot_skill=a.slot_skill) for a, v in crew]
     still_open = places.open_from(places.all_places(p), [a.slot_skill for a, _ in crew if a.status in ACTIVE])
-    open_places = [OpenPlaceOut(skill=skill, reason=gaps.get(skill) or "not filled yet") for skill in still_open
+    unfilled = coded.encode("reason.plan.not_filled_yet")
+    open_places = [OpenPlaceOut(skill=skill, reason=gaps.get(skill) or unfilled) for skill in still_open
                    ] if p.status in ("planned", "staffed") else []
     return PatrolOut(key=f"patrol:{p.id}", patrol_id=p.id, zone_code=zone.code, zone_name_el=zone.name_el,
                      zone_name_en=zone.name_en, risk_category=p.risk_category,

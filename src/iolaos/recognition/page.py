@@ -6,47 +6,22 @@ from datetime import date, datetime
 from html import escape
 from zoneinfo import ZoneInfo
 
+from iolaos import i18n
 from iolaos.recognition.schemas import ConfirmedSighting, OrganisationStatement, Totals, VolunteerStatement
 
 ATHENS = ZoneInfo("Europe/Athens")
 
-WORDS: dict[str, dict[str, str]] = {
-    "el": {
-        "volunteer_title": "Βεβαίωση συνεισφοράς εθελοντή", "organisation_title": "Βεβαίωση συνεισφοράς οργανισμού",
-        "volunteer": "Εθελοντής/τρια", "organisation": "Οργανισμός", "period": "Περίοδος",
-        "from_start": "από την έναρξη των εγγραφών", "to": "έως", "hours": "Ώρες περιπολίας",
-        "patrols": "Περιπολίες", "high_risk_days": "Ημέρες υψηλού κινδύνου (κατηγορία 4–5)",
-        "reported": "Αναφορές συμβάντων", "confirmed": "Επιβεβαιωμένες από την Πυροσβεστική Υπηρεσία",
-        "summary": "Σύνοψη", "patrol_list": "Περιπολίες", "people": "Εθελοντές", "sightings": "Επιβεβαιωμένες αναφορές",
-        "day": "Ημέρα", "patrol": "Περιπολία", "risk": "Κατηγορία κινδύνου", "checked_out": "Αποχώρηση",
-        "name": "Ονοματεπώνυμο", "incident": "Συμβάν", "kind": "Είδος", "reported_at": "Αναφέρθηκε",
-        "confirmed_at": "Επιβεβαιώθηκε", "status": "Κατάσταση", "none": "Καμία εγγραφή.",
-        "own_line": "Εμφανίζεται μόνο η δική σας γραμμή· τα σύνολα αφορούν όλο τον οργανισμό.",
-        "source": "Συντάχθηκε αποκλειστικά από το ημερολόγιο ελέγχου του ΙΟΛΑΟΣ (εγγραφές έως #{seq}, "
-                  "αποτύπωμα {hash}…, {used} εγγραφές). Ώρες Ελλάδας (Europe/Athens).",
-        "generated": "Εκδόθηκε", "print": "Εκτύπωση",
-    },
-    "en": {
-        "volunteer_title": "Volunteer contribution statement",
-        "organisation_title": "Organisation contribution statement",
-        "volunteer": "Volunteer", "organisation": "Organisation", "period": "Period",
-        "from_start": "from the first records", "to": "to", "hours": "Hours on patrol", "patrols": "Patrols",
-        "high_risk_days": "High-risk days covered (category 4–5)", "reported": "Incidents reported",
-        "confirmed": "Confirmed by the Fire Service", "summary": "Summary", "patrol_list": "Patrols",
-        "people": "Volunteers", "sightings": "Confirmed sightings", "day": "Day", "patrol": "Patrol",
-        "risk": "Risk category", "checked_out": "Checked out", "name": "Name", "incident": "Incident",
-        "kind": "Kind", "reported_at": "Reported", "confirmed_at": "Confirmed", "status": "Status",
-        "none": "No records.", "own_line": "Only your own line is shown; the totals cover the whole organisation.",
-        "source": "Built only from the IOLAOS audit journal (records up to #{seq}, head hash {hash}…, {used} records "
-                  "used). Times in Greek time (Europe/Athens).",
-        "generated": "Issued", "print": "Print",
-    },
-}
-KINDS = {"smoke": ("Καπνός", "Smoke"), "wildfire": ("Πυρκαγιά", "Wildfire"),
-         "suspicious_activity": ("Ύποπτη δραστηριότητα", "Suspicious activity"), "arson": ("Εμπρησμός", "Arson"),
-         "road_blocked": ("Αποκλεισμένος δρόμος", "Road blocked"), "other": ("Άλλο", "Other")}
-STATUSES = {"acknowledged": ("Ελήφθη", "Acknowledged"), "dispatched": ("Διατέθηκαν δυνάμεις", "Dispatched"),
-            "contained": ("Υπό έλεγχο", "Contained"), "resolved": ("Αντιμετωπίστηκε", "Resolved")}
+WORD_KEYS = ("volunteer_title", "organisation_title", "volunteer", "organisation", "period", "from_start", "to",
+             "hours", "patrols", "high_risk_days", "reported", "confirmed", "summary", "patrol_list", "people",
+             "sightings", "day", "patrol", "risk", "checked_out", "name", "incident", "kind", "reported_at",
+             "confirmed_at", "status", "none", "own_line", "source", "generated", "print")
+
+
+def _words(lang: str) -> dict[str, str]:
+    """The statement's texts, from the message catalogue (src/iolaos/i18n, keys recognition.*)."""
+    return {key: i18n.t(f"recognition.{key}", lang) for key in WORD_KEYS}
+
+
 STYLE = """
 body{font-family:"DejaVu Sans",Arial,sans-serif;color:#111;margin:2rem auto;max-width:46rem;line-height:1.4}
 h1{font-size:1.4rem;margin:0 0 .3rem}h2{font-size:1.05rem;margin:1.4rem 0 .4rem;border-bottom:1px solid #999}
@@ -88,9 +63,9 @@ def _summary(t: Totals, w: dict[str, str], lang: str) -> str:
 
 
 def _sightings(items: list[ConfirmedSighting], w: dict[str, str], lang: int) -> str:
-    rows = [[f"#{s.incident_id}", KINDS.get(s.kind or "", (s.kind or "", s.kind or ""))[lang], _at(s.reported_at),
-             STATUSES.get(s.confirmed_status, (s.confirmed_status, s.confirmed_status))[lang], _at(s.confirmed_at)]
-            for s in items]
+    code = "el" if lang == 0 else "en"
+    rows = [[f"#{s.incident_id}", i18n.label("incident_kind", s.kind or "", code), _at(s.reported_at),
+             i18n.label("incident_status", s.confirmed_status, code), _at(s.confirmed_at)] for s in items]
     return f"<h2>{escape(w['sightings'])}</h2>" + _table(
         [w["incident"], w["kind"], w["reported_at"], w["status"], w["confirmed_at"]], rows, empty=w["none"])
 
@@ -110,7 +85,7 @@ def _period(since: datetime | None, until: datetime, w: dict[str, str]) -> str:
 
 def volunteer_page(statement: VolunteerStatement, lang: str) -> str:
     """A volunteer's statement as a printable page."""
-    w, i = WORDS[lang], 0 if lang == "el" else 1
+    w, i = _words(lang), 0 if lang == "el" else 1
     org = statement.organisation_name_el if lang == "el" else statement.organisation_name_en
     patrols = [[_day(p.shift_date), f"#{p.patrol_id}", str(p.risk_category or "–"), _num(p.hours, lang),
                 _at(p.checked_out_at)] for p in statement.patrols]
@@ -126,7 +101,7 @@ def volunteer_page(statement: VolunteerStatement, lang: str) -> str:
 
 def organisation_page(statement: OrganisationStatement, lang: str) -> str:
     """An organisation's statement as a printable page."""
-    w, i = WORDS[lang], 0 if lang == "el" else 1
+    w, i = _words(lang), 0 if lang == "el" else 1
     org = statement.organisation_name_el if lang == "el" else statement.organisation_name_en
     people = [[v.volunteer_name, _num(v.hours_on_patrol, lang), str(v.patrols), str(v.high_risk_days),
                str(v.sightings_confirmed)] for v in statement.volunteers]

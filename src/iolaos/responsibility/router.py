@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from iolaos.auth.deps import PrincipalDep, SessionDep
 from iolaos.kit.strict import Instant
 from iolaos.responsibility import service, subjects
-from iolaos.responsibility.schemas import HandoverIn, HoldingOut, ResponsibilityOut
+from iolaos.responsibility.schemas import CandidateOut, HandoverIn, HoldingOut, ResponsibilityOut
 
 router = APIRouter(prefix="/api/v1/responsibility", tags=["responsibility"])
 SubjectType = Annotated[str, Path(pattern=r"^[a-z_]{2,20}$", description="incident or patrol")]
@@ -38,6 +38,16 @@ def holder_at(session: SessionDep, principal: PrincipalDep, subject_type: Subjec
     """Who was responsible at ``at``; null before the subject existed."""
     holding = service.holder_at(session, principal, subject_type, subject_id, at)
     return HoldingOut(**asdict(holding)) if holding else None
+
+
+@router.get("/{subject_type}/{subject_id}/candidates", response_model=list[CandidateOut],
+            summary="Who you may hand over to")
+def handover_candidates(session: SessionDep, principal: PrincipalDep, subject_type: SubjectType,
+                        subject_id: SubjectId) -> list[CandidateOut]:
+    """Active people who can hold the subject and whom you may hand it to now; empty if you may not hand over."""
+    return [CandidateOut(user_id=user.id, full_name=user.full_name, role=user.role,
+                         organisation_id=user.organisation_id, organisation_name=org_name)
+            for user, org_name in service.candidates(session, principal, subject_type, subject_id)]
 
 
 @router.post("/{subject_type}/{subject_id}/handover", response_model=ResponsibilityOut, summary="Hand over")

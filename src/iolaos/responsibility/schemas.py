@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from iolaos.i18n import coded
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=500)]
 
@@ -29,7 +31,8 @@ class HoldingOut(BaseModel):
     since: datetime
     until: datetime | None
     granted_by_user_id: int | None
-    reason: str
+    reason: Annotated[str, AfterValidator(lambda text: coded.render(text) or text)] = Field(
+        description="in the request's language when the service wrote it; as typed when a person did")
     audit_seq: int
 
 
@@ -40,3 +43,13 @@ class ResponsibilityOut(BaseModel):
     subject_id: int
     current: HoldingOut | None
     chain: list[HoldingOut]
+
+
+class CandidateOut(BaseModel):
+    """A person the caller may hand a subject to."""
+
+    user_id: int
+    full_name: str
+    role: str
+    organisation_id: int
+    organisation_name: str = Field(description="in the request's language")

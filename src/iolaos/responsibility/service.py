@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlmodel import Session
 
+from iolaos import i18n
 from iolaos.auth.actor import Actor
 from iolaos.auth.models import User
 from iolaos.auth.principal import Principal, organisation_ids
@@ -134,10 +135,46 @@ def _check_authority(session: Session, principal: Principal, current: Responsibi
                         code="not_holder")
 
 
+def _may_hand_to(session: Session, principal: Principal, current: Responsibility) -> set[int] | bool | None:
+    """Organisations whose people the caller may hand this subject to (None: any), or False if they may not."""
+    is_holder = current.holder_user_id == principal.user_id or (
+        current.holder_user_id is None and current.holder_organisation_id == principal.organisation_id
+        and principal.can("responsibility.handover"))
+    if is_holder:
+        return organisation_ids(session, principal, "organisation.read")
+    if not principal.can("responsibility.handover"):
+        return False
+    allowed = organisation_ids(session, principal, "responsibility.handover")
+    if allowed is not None and current.holder_organisation_id not in allowed:
+        return False
+    return allowed
+
+
+def candidates(session: Session, principal: Principal, subject_type: str, subject_id: int, *, limit: int = 500
+               ) -> list[tuple[User, str]]:
+    """People the caller may hand the subject to now, with their organisation's name (empty if they may not)."""
+    subjects.load(session, principal, subject_type, subject_id)
+    current = current_row(session, subject_type, subject_id)
+    scope = _may_hand_to(session, principal, current) if current is not None else False
+    if scope is False:
+        return []
+    query = (select(User, Organisation.name_el, Organisation.name_en)
+             .join(Organisation, Organisation.id == User.organisation_id)
+             .where(User.is_active, User.role.in_(HOLDER_ROLES), Organisation.active))
+    if current.holder_user_id is not None:
+        query = query.where(User.id != current.holder_user_id)
+    if scope is not None:
+        query = query.where(User.organisation_id.in_(sorted(scope) or [-1]))
+    greek = i18n.current_language() == "el"
+    rows = session.execute(query.order_by(Organisation.name_el, User.full_name, User.id).limit(limit))
+    return [(user, name_el if greek else name_en) for user, name_el, name_en in rows]
+
+
 def chain(session: Session, subject_type: str, subject_id: int) -> list[Holding]:
     """Every holder of the subject in order, with the period each held it."""
     rows = session.execute(
-        select(Responsibility, User.full_name, Organisation.name_en)
+        select(Responsibility, User.full_name,
+               Organisation.name_el if i18n.current_language() == "el" else Organisation.name_en)
         .join(Organisation, Organisation.id == Responsibility.holder_organisation_id)
         .outerjoin(User, User.id == Responsibility.holder_user_id)
         .where(Responsibility.subject_type == subject_type, Responsibility.subject_id == subject_id)

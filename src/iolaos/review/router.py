@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
+from iolaos import i18n
 from iolaos.auth.deps import PrincipalDep, SessionDep
 from iolaos.errors import InvalidInput
 from iolaos.journal.service import verify_chain
@@ -91,27 +92,33 @@ def _period(since: Instant | None, until: Instant | None) -> tuple[Any, Any]:
     return since, until
 
 
-@router.get("/activity-log", summary="ICS-214 activity log (JSON)")
-def activity_log(session: SessionDep, principal: PrincipalDep,
-                 organisation_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
-                 since: Instant | None = None, until: Instant | None = None,
-                 lang: Literal["el", "en"] = "el") -> dict[str, Any]:
-    """A unit's notable activities in an operational period (default: the last 24 hours)."""
+Lang = Annotated[Literal["el", "en"] | None, Query(description="el or en; default: Accept-Language")]
+OrgId = Annotated[int, Query(ge=1, le=2**31 - 1)]
+UserId = Annotated[int | None, Query(ge=1, le=2**31 - 1, description="one person of the unit only")]
+
+
+def _log(session: Any, principal: Any, organisation_id: int, user_id: int | None, since: Any, until: Any,
+         lang: str | None) -> dict[str, Any]:
     start, end = _period(since, until)
     return activity.activity_log(session, principal, organisation_id=organisation_id, since=start, until=end,
-                                 lang=lang)
+                                 lang=lang or i18n.current_language(), user_id=user_id)
+
+
+@router.get("/activity-log", summary="ICS-214 activity log (JSON)")
+def activity_log(session: SessionDep, principal: PrincipalDep, organisation_id: OrgId, user_id: UserId = None,
+                 since: Instant | None = None, until: Instant | None = None,
+                 lang: Lang = None) -> dict[str, Any]:
+    """A unit's (or one person's) notable activities in an operational period (default: the last 24 hours)."""
+    return _log(session, principal, organisation_id, user_id, since, until, lang)
 
 
 @router.get("/activity-log.pdf", summary="ICS-214 activity log (PDF)", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}}})
-def activity_log_pdf(request: Request, session: SessionDep, principal: PrincipalDep,
-                     organisation_id: Annotated[int, Query(ge=1, le=2**31 - 1)],
-                     since: Instant | None = None, until: Instant | None = None,
-                     lang: Literal["el", "en"] = "el") -> Response:
-    """The same log as a printable A4 PDF, in Greek or English."""
-    start, end = _period(since, until)
-    log = activity.activity_log(session, principal, organisation_id=organisation_id, since=start, until=end,
-                                lang=lang)
+def activity_log_pdf(request: Request, session: SessionDep, principal: PrincipalDep, organisation_id: OrgId,
+                     user_id: UserId = None, since: Instant | None = None, until: Instant | None = None,
+                     lang: Lang = None) -> Response:
+    """The same log as a printable A4 PDF with page X of Y and a signature block, in Greek or English."""
+    log = _log(session, principal, organisation_id, user_id, since, until, lang)
     body = pdf.render_activity_log(log, request.app.state.settings.pdf_font)
     return Response(body, media_type="application/pdf",
                     headers={"Content-Disposition": 'inline; filename="ics214.pdf"'})

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from iolaos import i18n
 from iolaos.auth.models import User
 from iolaos.auth.principal import Principal, ensure_in_scope, organisation_ids
 from iolaos.errors import InvalidInput
@@ -109,7 +110,9 @@ def record_out(record: AuditRecord, *, personal: bool = True) -> dict[str, Any]:
     return {
         "seq": record.seq, "occurred_at": iso(record.occurred_at), "actor_user_id": record.actor_user_id,
         "actor_organisation_id": record.actor_organisation_id, "actor_role": record.actor_role,
-        "actor_name": record.actor_name, "action": record.action, "subject_type": record.subject_type,
+        "actor_name": record.actor_name, "action": record.action,
+        "action_label": i18n.label("action", record.action),  # in the request's language, from the catalogue
+        "subject_type": record.subject_type,
         "subject_id": record.subject_id, "data": data if personal else redact(data), "hash": record.hash,
     }
 

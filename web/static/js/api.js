@@ -1,5 +1,7 @@
 // Calls to the IOLAOS API with the bearer token; every failure becomes an ApiError {status, error, detail}.
 import { cachedAnswer, forgetAnswers } from './offline-cache.js';
+import { getLang } from './i18n.js';
+
 const TOKEN_KEY = 'iolaos.token';
 let pending = 0;
 const reads = new Set();  // GET paths answered so far (the service worker's first visit re-reads them to keep them)
@@ -42,7 +44,8 @@ export function withQuery(path, query) {
  * raw (return the Response). Resolves to the parsed JSON (null for 204).
  */
 export async function api(path, { method = 'GET', query, json, form, headers = {}, idempotencyKey, raw = false } = {}) {
-  const init = { method, headers: { Accept: 'application/json', ...headers } };
+  // Error details and plan reasons come back in the page's language.
+  const init = { method, headers: { Accept: 'application/json', 'Accept-Language': getLang(), ...headers } };
   const token = getToken();
   if (token) init.headers.Authorization = `Bearer ${token}`;
   if (idempotencyKey) init.headers['Idempotency-Key'] = idempotencyKey;

@@ -93,7 +93,7 @@ export class Planning {
     const crew = p.crew.map((c) => h('li', {},
       h('span', { class: 'title-line' }, h('strong', {}, c.volunteer_name || t('patrols.volunteer', { id: c.volunteer_id })),
         badge('assignment.', c.status), c.slot_skill ? h('span', { class: 'badge' }, t('patrols.skill', { skill: this.skill(c.slot_skill) })) : null),
-      h('div', { class: 'meta' }, this.orgName(c.organisation_id), c.decline_reason ? ` · ${t('patrols.declined', { reason: c.decline_reason })}` : ''),
+      h('div', { class: 'meta' }, this.orgName(c.organisation_id, c.organisation_name), c.decline_reason ? ` · ${t('patrols.declined', { reason: c.decline_reason })}` : ''),
       c.reasons.length ? h('ul', { class: 'reasons', lang: 'en' }, c.reasons.map((r) => h('li', {}, r))) : null,
       override && c.assignment_id && ['proposed', 'accepted'].includes(c.status)
         ? h('button', { type: 'button', class: 'link', onclick: () => this.remove(c) }, t('patrols.remove')) : null));

@@ -19,10 +19,10 @@ const state = {
   selected: null, chain: null, dayOffset: 0, day: null, map: null, zones: null, live: null, planning: null,
 };
 
-/** An organisation's name in the current language (or #id when it is outside the caller's view). */
-export function orgName(id) {
+/** An organisation's name in the current language; else the name the payload carried; else #id. */
+export function orgName(id, carried) {
   const org = state.orgs.get(id);
-  if (!org) return t('org.unknown', { id });
+  if (!org) return carried || t('org.unknown', { id });
   return getLang() === 'el' ? org.name_el : org.name_en;
 }
 
@@ -288,14 +288,14 @@ function renderDetail() {
   if (!box.firstChild) box.append(h('div', { class: 'part-head' }), h('div', { class: 'part-controls' }), h('div', { class: 'part-nearby' }), h('div', { class: 'part-chain' }));
   const [head, controls, nearby, chain] = box.children;
   const holder = state.chain?.current;
-  const holderText = holder ? `${holder.holder_name || t('holder.desk')} · ${orgName(holder.holder_organisation_id)} (${t('common.since')} ${fmtDateTime(holder.since)})` : '—';
+  const holderText = holder ? `${holder.holder_name || t('holder.desk')} · ${orgName(holder.holder_organisation_id, holder.holder_organisation_name)} (${t('common.since')} ${fmtDateTime(holder.since)})` : '—';
   fill(head,
     h('h3', {}, `${t(`kind.${inc.kind}`)} #${inc.id}`, badge('severity.', inc.severity, 'sev'), badge('status.', inc.status)),
     h('dl', {},
       h('dt', {}, t('incident.place')), h('dd', {}, inc.zone_name_el || t('common.unlocated')),
       h('dt', {}, t('incident.reported')), h('dd', {}, fmtDateTime(inc.created_at)),
-      h('dt', {}, t('incident.lead')), h('dd', {}, orgName(inc.lead_organisation_id)),
-      inc.notified_organisation_ids.length ? [h('dt', {}, t('incident.notified')), h('dd', {}, inc.notified_organisation_ids.map(orgName).join(', '))] : null,
+      h('dt', {}, t('incident.lead')), h('dd', {}, orgName(inc.lead_organisation_id, inc.lead_organisation_name)),
+      inc.notified_organisation_ids.length ? [h('dt', {}, t('incident.notified')), h('dd', {}, inc.notified_organisation_ids.map((id, i) => orgName(id, inc.notified_organisation_names?.[i])).join(', '))] : null,
       h('dt', {}, t('incident.holder')), h('dd', { id: 'holder' }, holderText),
       inc.description ? [h('dt', {}, t('incident.note')), h('dd', {}, inc.description)] : null));
   const key = `${inc.id}:${inc.status}:${getLang()}`;
@@ -364,7 +364,7 @@ function handoverControls(inc) {
 function chainList() {
   if (!state.chain?.chain?.length) return null;
   const items = state.chain.chain.map((x, i, all) => h('li', { class: i === all.length - 1 ? 'current' : '' },
-    h('strong', {}, x.holder_name || t('holder.desk')), ` · ${orgName(x.holder_organisation_id)}`,
+    h('strong', {}, x.holder_name || t('holder.desk')), ` · ${orgName(x.holder_organisation_id, x.holder_organisation_name)}`,
     h('div', { class: 'meta' }, `${fmtDateTime(x.since)} → ${x.until ? fmtDateTime(x.until) : t('common.now')} · ${x.reason}`)));
   return h('details', {}, h('summary', {}, t('handover.chain', { n: state.chain.chain.length })), h('ol', { class: 'chain' }, items));
 }
@@ -400,7 +400,7 @@ function openNewIncident(latlng) {
       const inc = await api('/api/v1/incidents', { method: 'POST', json: { kind: kind.value, severity: severity.value, description: note.value.trim(), point: { type: 'Point', coordinates: [lon, lat] } } });
       upsertIncident(inc);
       dialog.close();
-      toast(t('incident.created', { id: inc.id, lead: orgName(inc.lead_organisation_id) }));
+      toast(t('incident.created', { id: inc.id, lead: orgName(inc.lead_organisation_id, inc.lead_organisation_name) }));
       selectIncident(inc.id, { pan: false });
     } catch (err) { error.textContent = describe(err); submit.disabled = false; }
   });

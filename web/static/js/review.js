@@ -24,8 +24,8 @@ function orgName(id) {
   return getLang() === 'el' ? org.name_el : org.name_en;
 }
 
-function actionLabel(action) {
-  return has(`act.${action}`) ? t(`act.${action}`) : action;
+function actionLabel(action, label) {
+  return has(`act.${action}`) ? t(`act.${action}`) : (label || action);  // label: the server's catalogue
 }
 
 async function main() {
@@ -166,7 +166,7 @@ function renderJournal() {
     h('td', { class: 'num' }, r.seq),
     h('td', {}, fmtDateTime(r.occurred_at)),
     h('td', {}, r.actor_name || '—', h('div', { class: 'meta' }, [r.actor_role ? t(`role.${r.actor_role}`) : '', r.actor_organisation_id ? orgName(r.actor_organisation_id) : ''].filter(Boolean).join(' · '))),
-    h('td', {}, actionLabel(r.action), h('div', {}, h('code', {}, r.action))),
+    h('td', {}, actionLabel(r.action, r.action_label), h('div', {}, h('code', {}, r.action))),
     h('td', {}, r.subject_type === 'incident'
       ? h('button', { type: 'button', class: 'link', onclick: () => openIncident(Number(r.subject_id)) }, `${t('subject.incident')} #${r.subject_id}`)
       : `${has(`subject.${r.subject_type}`) ? t(`subject.${r.subject_type}`) : r.subject_type} ${r.subject_id}`),
@@ -241,7 +241,7 @@ function renderTimeline() {
     h('td', {}, fmtDateTime(x.since)), h('td', {}, x.until ? fmtDateTime(x.until) : t('common.now')),
     h('td', {}, x.reason), h('td', { class: 'num' }, h('code', {}, `#${x.audit_seq}`))));
   const steps = records.map((r) => h('li', { class: r.action.startsWith('responsibility') ? 'holder' : '' },
-    h('div', {}, h('strong', {}, actionLabel(r.action)), ` · ${fmtDateTime(r.occurred_at)}`),
+    h('div', {}, h('strong', {}, actionLabel(r.action, r.action_label)), ` · ${fmtDateTime(r.occurred_at)}`),
     h('div', { class: 'meta' }, `${r.actor_name || '—'}${r.actor_role ? ` (${t(`role.${r.actor_role}`)})` : ''} · ${summarise(r.data)}`),
     h('code', {}, `seq ${r.seq} · ${r.hash.slice(0, 12)}…`)));
   fill(box,
