@@ -22,7 +22,8 @@ from iolaos.zones.models import Zone
 ATHENS = ZoneInfo("Europe/Athens")
 DAY = date(2026, 7, 15)
 MANTOUDI = "9153"
-USERS = ("dispatcher.sterea", "leader.limni", "leader.north_evia", "officer.police", "volunteer.limni")
+USERS = ("dispatcher.sterea", "officer.police", "volunteer.limni", "leader.limni", "leader.north_evia",
+         "leader.chalkida", "leader.lamia")
 TEAMS = {"limni": "Limni Evia Forest Volunteers", "north_evia": "North Evia Volunteer Team"}
 
 
