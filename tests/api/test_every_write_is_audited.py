@@ -19,6 +19,7 @@ from iolaos.organisations.models import Organisation
 from iolaos.volunteers.models import Volunteer
 from tests.notifications import recipes as notification_recipes
 from tests.planning import recipes as planning_recipes
+from tests.warnings import recipes as warning_recipes
 
 MANTOUDI = {"type": "Point", "coordinates": [23.45, 38.80]}
 STRONG = "correct horse battery staple"
@@ -179,6 +180,7 @@ RECIPES: dict[tuple[str, str], Recipe] = {
         (_acknowledged_incident(c, si))),
     **planning_recipes.RECIPES,  # risk map, coverage policy, plans, patrols and proposals (issue 6)
     **notification_recipes.RECIPES,  # one's channels and push subscriptions (issue 18)
+    **warning_recipes.RECIPES,  # public warnings under authority (issue 15)
     ("POST", "/api/v1/patrols/{patrol_id}/check-in"): lambda ids, pw, c, si: (
         (lambda p: (Call("leader.limni", f"/api/v1/patrols/{p[0]}/check-in", {"volunteer_ids": p[1]}),
                     Call("leader.penteli", f"/api/v1/patrols/{p[0]}/check-in", {"volunteer_ids": p[1]})))

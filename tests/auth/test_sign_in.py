@@ -60,7 +60,7 @@ def test_failed_sign_ins_slow_that_account_from_that_address_down(client, demo_p
         assert resp.status_code == 401
     slowed = _sign_in(client, "dispatcher.attica", demo_passwords["dispatcher.attica"])
     assert slowed.status_code == 429, slowed.text
-    assert slowed.json() == {"error": "too_many_attempts", "detail": "too many failed sign-ins; try again later"}
+    assert slowed.json()["error"] == "too_many_attempts"  # the detail is in the caller's language (tests/i18n)
     assert int(slowed.headers["Retry-After"]) == 1  # the first delay: login_base_delay_seconds
     # Case and spaces do not make it another account.
     assert _sign_in(client, " Dispatcher.ATTICA ", demo_passwords["dispatcher.attica"]).status_code == 429
@@ -84,7 +84,7 @@ def test_unknown_user_and_wrong_password_get_identical_answers(client, sign_in):
     unknown = _sign_in(client, "no.such.person", "some password here")
     wrong = _sign_in(client, "officer.police", "some password here")
     assert unknown.status_code == wrong.status_code == 401
-    assert unknown.json() == wrong.json() == {"error": "invalid_credentials", "detail": "wrong username or password"}
+    assert unknown.json() == wrong.json() and wrong.json()["error"] == "invalid_credentials"
     assert unknown.headers.get("www-authenticate") == wrong.headers.get("www-authenticate") == "Bearer"
 
 
@@ -145,7 +145,7 @@ def test_an_expired_token_fails(client, sign_in, engine):
         assert changed.rowcount == 1
     resp = client.get("/api/v1/auth/me", headers=headers)
     assert resp.status_code == 401
-    assert resp.json() == {"error": "invalid_token", "detail": "invalid or expired token"}
+    assert resp.json()["error"] == "invalid_token"
 
 
 def test_revoking_a_users_tokens_signs_them_out_everywhere(client, sign_in, world):

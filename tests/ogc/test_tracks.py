@@ -97,6 +97,6 @@ def test_tracks_take_the_same_number_of_queries_for_3_or_30_patrols(engine, clie
         _patrols(engine, 27, start_offset_h=1)
         statements.clear()
         assert len(_ids(client.get(TRACKS, params={"limit": 100}, headers=who))) == 30
-        assert len(statements) == few <= 8, statements
+        assert len(statements) == few <= 11, statements  # + the location rule's patrol facts (patrols/visibility.py)
     finally:
         event.remove(target, "before_cursor_execute", count)

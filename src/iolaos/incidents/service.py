@@ -217,5 +217,6 @@ def _receive(session: Session, incident_id: int, user_id: int, role: str) -> dic
     return {"notified_organisation_id": user.organisation_id}
 
 
-subjects.register("incident", _load_subject, _receive)
+subjects.register("incident", _load_subject, _receive,
+                  holder_role=lambda role: scope_for(role, "incident.manage") is not None)
 __all__ = ["get_visible", "list_visible", "report", "to_out", "transition"]

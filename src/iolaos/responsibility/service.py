@@ -160,7 +160,8 @@ def candidates(session: Session, principal: Principal, subject_type: str, subjec
         return []
     query = (select(User, Organisation.name_el, Organisation.name_en)
              .join(Organisation, Organisation.id == User.organisation_id)
-             .where(User.is_active, User.role.in_(HOLDER_ROLES), Organisation.active))
+             .where(User.is_active, User.role.in_(subjects.roles_that_can_hold(subject_type, HOLDER_ROLES)),
+                    Organisation.active))
     if current.holder_user_id is not None:
         query = query.where(User.id != current.holder_user_id)
     if scope is not None:

@@ -32,13 +32,24 @@ Receiver = Callable[[Session, int, int, str], dict]
 with the reason they could not act on the subject."""
 _LOADERS: dict[str, Loader] = {}
 _RECEIVERS: dict[str, Receiver] = {}
+_HOLDER_ROLES: dict[str, Callable[[str], bool]] = {}
 
 
-def register(subject_type: str, loader: Loader, receiver: Receiver | None = None) -> None:
-    """Make ``subject_type`` a subject of responsibility; ``receiver`` makes a new holder able to act on it."""
+def register(subject_type: str, loader: Loader, receiver: Receiver | None = None,
+             holder_role: Callable[[str], bool] | None = None) -> None:
+    """Make ``subject_type`` a subject of responsibility; ``receiver`` makes a new holder able to act on it, and
+    ``holder_role`` says which roles can act on it at all (the handover candidates list asks it too)."""
     _LOADERS[subject_type] = loader
     if receiver is not None:
         _RECEIVERS[subject_type] = receiver
+    if holder_role is not None:
+        _HOLDER_ROLES[subject_type] = holder_role
+
+
+def roles_that_can_hold(subject_type: str, roles: tuple[str, ...]) -> tuple[str, ...]:
+    """The roles of ``roles`` that can act on a subject of this type."""
+    accepts = _HOLDER_ROLES.get(subject_type)
+    return roles if accepts is None else tuple(r for r in roles if accepts(r))
 
 
 def receive(session: Session, subject_type: str, subject_id: int, user_id: int, role: str) -> dict:
