@@ -36,23 +36,15 @@ class Served:
     patrols: list[int]
 
 
-def _patrol(engine, org_id: int, crew: list[int], risk: int) -> int:
-    now = utcnow()
+def _patrol(engine, org_id: int, crew: list[int], risk: int, start) -> int:
     with session_scope(engine) as s:
         zone = s.scalar(select(Zone.id).where(Zone.code == "9153"))
-        patrol = Patrol(zone_id=zone, organisation_id=org_id, shift_start=now - timedelta(hours=4),
-                        shift_end=now + timedelta(hours=4), crew_size=len(crew), risk_category=risk, status="planned")
+        patrol = Patrol(zone_id=zone, organisation_id=org_id, shift_start=start, shift_end=start + timedelta(hours=4),
+                        crew_size=len(crew), risk_category=risk, status="planned")
         s.add(patrol)
         s.flush()
         s.add_all([Assignment(patrol_id=patrol.id, volunteer_id=v, status="accepted") for v in crew])
         return int(patrol.id)
-
-
-def _backdate_check_in(engine, patrol_id: int, hours: float) -> None:
-    """The crew checked in ``hours`` ago (the clock cannot be driven over HTTP)."""
-    with session_scope(engine) as s:
-        s.execute(update(Assignment).where(Assignment.patrol_id == patrol_id)
-                  .values(checked_in_at=utcnow() - timedelta(hours=hours)))
 
 
 def _ok(resp, status: int = 200):
@@ -76,15 +68,23 @@ def served(client, engine, sign_in) -> Served:
         other = s.scalar(select(Volunteer.id).where(Volunteer.organisation_id == org, Volunteer.user_id.is_(None))
                          .order_by(Volunteer.id))
     leader = sign_in(client, "leader.limni")
-    high, low = _patrol(engine, org, [member, other], 4), _patrol(engine, org, [member], 2)
-    for patrol_id, crew, hours in ((high, [member, other], 3.0), (low, [member], 2.0)):
+    # The app's clock is driven (create_app(clock=…)): the two patrols lie 12 hours apart, so the crew rests.
+    start = utcnow() - timedelta(hours=20)
+    clock = [start]
+    client.app.state.clock = lambda: clock[0]
+    high = _patrol(engine, org, [member, other], 4, start)
+    low = _patrol(engine, org, [member], 2, start + timedelta(hours=12))
+    for patrol_id, crew, begin, hours in ((high, [member, other], start, 3.0),
+                                          (low, [member], start + timedelta(hours=12), 2.0)):
         base = f"/api/v1/patrols/{patrol_id}"
+        clock[0] = begin
         _ok(client.post(f"{base}/check-in", headers=leader, json={"volunteer_ids": crew}))
-        _backdate_check_in(engine, patrol_id, hours)
         _ok(client.post(f"{base}/start", headers=leader))
+        clock[0] = begin + timedelta(hours=hours)
         if patrol_id == low:  # one checks out by hand, the rest when the patrol ends
             _ok(client.post(f"{base}/check-out", headers=leader, json={"volunteer_ids": [member]}))
         _ok(client.post(f"{base}/end", headers=leader))
+    client.app.state.clock = utcnow
     volunteer, dispatcher = sign_in(client, "volunteer.limni"), sign_in(client, "dispatcher.sterea")
     confirmed = _report(client, volunteer, "smoke")
     _ok(client.post(f"/api/v1/incidents/{confirmed}/status", headers=dispatcher, json={"status": "acknowledged"}))
