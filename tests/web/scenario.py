@@ -52,27 +52,46 @@ def incident(api: Api, kind: str, lon: float, lat: float, severity: str = "mediu
                                           "point": {"type": "Point", "coordinates": [lon, lat]}})
 
 
+def _current(patrol: dict, now: datetime) -> bool:
+    """The patrol's shift is under way, or starts within the hour (its check-in and start windows are open)."""
+    start, end = datetime.fromisoformat(patrol["shift_start"]), datetime.fromisoformat(patrol["shift_end"])
+    return start - timedelta(hours=1) <= now < end
+
+
 def leader_on_patrol(dispatcher: Api, leader: Api, plan: dict, day: date) -> int:
-    """Put the leader's own volunteer record on the latest patrol of ``plan`` that has nobody yet; its id."""
+    """Put the leader's own volunteer record on a patrol of the shift under way (whatever the time of day, so the
+    check-in and start windows are open), and fill its skilled places from the leader's team; its id."""
     me = leader.get("/api/v1/auth/me")["id"]
-    mine = next(v for v in leader.get("/api/v1/volunteers", limit=500) if v["user_id"] == me)
-    assert leader.http.patch(f"/api/v1/volunteers/{mine['id']}", json={"status": "available"}).status_code == 200
-    window = {"starts_at": f"{day}T00:00:00Z", "ends_at": f"{day + timedelta(days=1)}T00:00:00Z"}
-    assert leader.http.put(f"/api/v1/volunteers/{mine['id']}/availability",
-                           json={"availability": [window]}).status_code == 200
-    for patrol in reversed(plan["patrols"]):  # the latest shift: still ahead for most of the day
-        if not patrol["crew"]:
-            resp = dispatcher.http.post(f"/api/v1/patrols/{patrol['patrol_id']}/crew",
-                                        json={"volunteer_id": mine["id"], "reason": "ο αρχηγός βγαίνει με την ομάδα"})
-            if resp.status_code == 200:
-                return patrol["patrol_id"]
-    raise AssertionError("no patrol could take the leader")
+    team = leader.get("/api/v1/volunteers", limit=500)
+    mine = next(v for v in team if v["user_id"] == me)
+    window = {"starts_at": f"{day - timedelta(days=1)}T00:00:00Z", "ends_at": f"{day + timedelta(days=2)}T00:00:00Z"}
+    for person in [mine, *(v for v in team if v["user_id"] is None)][:25]:
+        leader.http.patch(f"/api/v1/volunteers/{person['id']}", json={"status": "available"})
+        leader.http.put(f"/api/v1/volunteers/{person['id']}/availability", json={"availability": [window]})
+    now = datetime.now(UTC)
+    for patrol in (p for p in plan["patrols"] if _current(p, now)):
+        resp = dispatcher.http.post(f"/api/v1/patrols/{patrol['patrol_id']}/crew",
+                                    json={"volunteer_id": mine["id"], "reason": "ο αρχηγός βγαίνει με την ομάδα"})
+        if resp.status_code == 200:
+            _fill_skilled_places(dispatcher, team, patrol["patrol_id"])
+            return patrol["patrol_id"]
+    raise AssertionError("no patrol of the shift under way could take the leader")
+
+
+def _fill_skilled_places(dispatcher: Api, team: list[dict], patrol_id: int) -> None:
+    """Team members holding the skills the patrol's open places need, put on directly (the start rule wants them)."""
+    for person in (v for v in team if v["user_id"] is None):
+        patrol = dispatcher.get(f"/api/v1/patrols/{patrol_id}")
+        if not any(place["skill"] for place in patrol["open_places"]):
+            return
+        dispatcher.http.post(f"/api/v1/patrols/{patrol_id}/crew",
+                             json={"volunteer_id": person["id"], "reason": "συμπλήρωση πληρώματος"})
 
 
 def out_on_patrol(dispatcher: Api, leader: Api, plan: dict, day: date, lon: float, lat: float) -> int:
     """The leader's crew checks in, starts, and the leader's phone reports a position; the patrol id."""
     patrol_id = leader_on_patrol(dispatcher, leader, plan, day)
-    crew = [c["volunteer_id"] for c in leader.get(f"/api/v1/patrols/{patrol_id}")["crew"]]
+    crew = [c["volunteer_id"] for c in leader.get(f"/api/v1/patrols/{patrol_id}")["crew"] if c["status"] == "accepted"]
     leader.post(f"/api/v1/patrols/{patrol_id}/check-in", {"volunteer_ids": crew})
     leader.post(f"/api/v1/patrols/{patrol_id}/start", {})
     at = datetime.now(UTC).isoformat()

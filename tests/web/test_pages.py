@@ -291,7 +291,8 @@ def test_field_page_refetches_when_the_server_cannot_replay(serve, browsing, dem
     server = serve(realtime_max_replay=0)  # any gap is "too far behind": the server answers reset
     context, page = browsing.open(server, "/field", viewport=PHONE, is_mobile=True, has_touch=True)
     received: list[dict] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: received.append(json.loads(frame))))
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: received.extend(  # batched: one per line
+        json.loads(line) for line in frame.splitlines() if line)))
     sign_in(page, "leader.limni", demo_passwords["leader.limni"])
     _quiet(page)
     context.set_offline(True)
