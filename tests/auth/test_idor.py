@@ -359,9 +359,10 @@ def _field_patrol(client: TestClient, bearer, world: World, team: str, state: st
     with session_scope(client.app.state.engine) as session:
         # One crew cannot be on two patrols at once (the rest rule): earlier fixture patrols of this crew are
         # moved days back, as if worked then, so each fresh patrol starts from a rested crew.
-        for earlier in session.scalars(select(Assignment).where(Assignment.volunteer_id.in_(crew))):
-            earlier.status, earlier.checked_in_at = "checked_out", now - timedelta(days=3)
-            earlier.checked_out_at = now - timedelta(days=3, hours=-1)
+        earlier = session.scalars(select(Assignment).where(Assignment.volunteer_id.in_(crew)).order_by(Assignment.id))
+        for i, assignment in enumerate(earlier):  # each its own hour, twelve hours apart
+            assignment.status, assignment.checked_in_at = "checked_out", now - timedelta(days=3, hours=12 * i)
+            assignment.checked_out_at = assignment.checked_in_at + timedelta(hours=1)
         zone = session.scalar(select(Zone.id).where(Zone.code == FIELD_HOMES[team]))
         patrol = Patrol(zone_id=zone, organisation_id=org.id, shift_start=now - timedelta(hours=1),
                         shift_end=now + timedelta(hours=6), crew_size=2, risk_category=4, status="planned")

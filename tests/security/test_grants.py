@@ -20,7 +20,8 @@ def _users(engine) -> int:
 
 def test_an_admin_without_location_rights_cannot_create_a_dispatcher(client, bearer, world, engine):
     before = _users(engine)
-    resp = client.post(f"/api/v1/organisations/{world.org_of('admin').id}/users", headers=bearer("admin"),
+    resp = client.post(f"/api/v1/organisations/{world.org_of('admin').id}/users",
+                       headers={**bearer("admin"), "Accept-Language": "en"},
                        json=NEW | {"username": "would.dispatch", "role": "dispatcher"})
     assert resp.status_code == 403 and resp.json()["error"] == "grant_exceeds_own"
     assert "volunteer.location" in resp.json()["detail"]

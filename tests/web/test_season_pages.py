@@ -61,7 +61,8 @@ def test_console_map_shows_the_planners_categories(serve, browsing, demo_passwor
         assert {code: c for code, (c, _) in shown.items()} == planner  # municipalities are the leaves here
         assert len(shown) == (25 + 66 if offset == 0 else 25)
         assert shown["9155"] == ([5, False] if offset == 0 else [4, True])  # own entry today, the region's tomorrow
-        tooltip = page.evaluate("window.iolaosConsole.state.zones.tooltip({code: '9153', name_el: 'Μαντούδι'})")
+        tooltip = page.evaluate(  # a DOM node (text nodes, never HTML): its text
+            "window.iolaosConsole.state.zones.tooltip({code: '9153', name_el: 'Μαντούδι'}).textContent")
         assert ("GR-H" in tooltip) == (offset == 0)  # inherited today (the region's 3), its own 3 tomorrow
     browsing.guard.assert_clean()
 

@@ -83,6 +83,6 @@ def test_bad_filters_give_clear_errors(shared_client):
 
 
 def test_unknown_zone_is_404_in_the_error_shape(shared_client):
-    resp = shared_client.get("/api/v1/zones/NOPE")
+    resp = shared_client.get("/api/v1/zones/NOPE", headers={"Accept-Language": "en"})
     assert resp.status_code == 404
     assert resp.json() == {"error": "not_found", "detail": "no zone with code 'NOPE'"}
