@@ -145,14 +145,16 @@ class PatrolRules(RuleBasedStateMachine):
     @precondition(lambda self: self.patrol_ids)
     @rule(data=st.data())
     def propose_as_the_planner(self, data):
-        patrol_id, volunteer = data.draw(st.sampled_from(self.patrol_ids)), data.draw(st.sampled_from(self.people))
-        with self.world.session() as s:
+        patrol_id = data.draw(st.sampled_from(self.patrol_ids))
+        with self.world.session() as s:  # like the planner: the first person the assignment check lets through
             patrol = s.get(Patrol, patrol_id)
             open_places = patrols.places.open_places(s, patrol)
-            person = s.get(eligibility.Volunteer, volunteer)
-            if patrol.status not in ("planned", "staffed") or not open_places or eligibility.problems_for(
-                    s, self.world.settings, patrol, person, slot_skill=open_places[0], now=self.clock,
-                    engine_rules=True):
+            if patrol.status not in ("planned", "staffed") or not open_places:
+                return
+            volunteer = next((v for v in data.draw(st.permutations(self.people)) if not eligibility.problems_for(
+                s, self.world.settings, patrol, s.get(eligibility.Volunteer, v), slot_skill=open_places[0],
+                now=self.clock, engine_rules=True)), None)
+            if volunteer is None:
                 return
         from iolaos.auth.actor import system_actor
 
@@ -307,7 +309,7 @@ class PatrolRules(RuleBasedStateMachine):
                 f"{action} made by a {role}"
 
 
-PatrolRules.TestCase.settings = settings(max_examples=25, stateful_step_count=30, deadline=None,
+PatrolRules.TestCase.settings = settings(max_examples=25, stateful_step_count=30, deadline=None, derandomize=True,
                                          suppress_health_check=list(HealthCheck))
 
 
