@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
+from sqlmodel import Session
 
 from iolaos.config import get_settings
 
@@ -21,6 +23,22 @@ def _read_password(from_stdin: bool) -> str:
     return typer.prompt("password (12+ characters)", hide_input=True, confirmation_prompt=True)
 
 
+def _account(work: Callable[[Session], Any]) -> Any:
+    """Run ``work`` in one unit of work on the configured database; a domain error ends the command (exit 2)."""
+    from iolaos.db import make_engine, session_scope
+    from iolaos.errors import IolaosError
+
+    engine = make_engine(get_settings())
+    try:
+        with session_scope(engine) as session:
+            return work(session)
+    except IolaosError as exc:
+        typer.secho(f"error ({exc.code}): {exc.detail}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2) from exc
+    finally:
+        engine.dispose()
+
+
 @app.command("create-admin")
 def create_admin(
     username: Annotated[str, typer.Option(help="sign-in name")],
@@ -33,30 +51,24 @@ def create_admin(
     from iolaos.auth import users
     from iolaos.auth.actor import system_actor
     from iolaos.auth.service import normalise_username
-    from iolaos.db import make_engine, session_scope
-    from iolaos.errors import IolaosError
     from iolaos.journal import service as journal
     from iolaos.organisations.models import Organisation
 
     password = _read_password(password_stdin)
-    engine = make_engine(get_settings())
-    try:
-        with session_scope(engine) as session:
-            root = session.scalar(select(Organisation).where(Organisation.parent_id.is_(None),
-                                                             Organisation.kind == "civil_protection"))
-            if root is None:
-                root = Organisation(kind="civil_protection", name_el=ROOT_NAME_EL, name_en=ROOT_NAME_EN)
-                session.add(root)
-                session.flush()
-                journal.record(session, actor=system_actor("cli"), action="organisation.create",
-                               subject_type="organisation", subject_id=root.id, data={"name_en": ROOT_NAME_EN})
-            user = users.create_first_admin(session, username=normalise_username(username), full_name=full_name,
-                                            password=password, org=root)
-    except IolaosError as exc:
-        typer.secho(f"error ({exc.code}): {exc.detail}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2) from exc
-    finally:
-        engine.dispose()
+
+    def work(session: Session) -> Any:
+        root = session.scalar(select(Organisation).where(Organisation.parent_id.is_(None),
+                                                         Organisation.kind == "civil_protection"))
+        if root is None:
+            root = Organisation(kind="civil_protection", name_el=ROOT_NAME_EL, name_en=ROOT_NAME_EN)
+            session.add(root)
+            session.flush()
+            journal.record(session, actor=system_actor("cli"), action="organisation.create",
+                           subject_type="organisation", subject_id=root.id, data={"name_en": ROOT_NAME_EN})
+        return users.create_first_admin(session, username=normalise_username(username), full_name=full_name,
+                                        password=password, org=root)
+
+    user = _account(work)
     typer.echo(f"created admin {user.username!r} in {ROOT_NAME_EN}")
 
 
@@ -71,23 +83,17 @@ def create(
     """Create an account with any role that fits the organisation (the superuser's path; see docs/security.md)."""
     from iolaos.auth import users
     from iolaos.auth.service import normalise_username
-    from iolaos.db import make_engine, session_scope
-    from iolaos.errors import IolaosError
+    from iolaos.errors import NotFound
     from iolaos.organisations.models import Organisation
 
     password = _read_password(password_stdin)
-    engine = make_engine(get_settings())
-    try:
-        with session_scope(engine) as session:
-            org = session.get(Organisation, organisation_id)
-            if org is None:
-                typer.secho(f"error: no organisation {organisation_id}", fg=typer.colors.RED, err=True)
-                raise typer.Exit(code=2)
-            user = users.create_by_superuser(session, username=normalise_username(username), full_name=full_name,
-                                             password=password, org=org, role=role)
-    except IolaosError as exc:
-        typer.secho(f"error ({exc.code}): {exc.detail}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=2) from exc
-    finally:
-        engine.dispose()
+
+    def work(session: Session) -> Any:
+        org = session.get(Organisation, organisation_id)
+        if org is None:
+            raise NotFound(f"no organisation {organisation_id}")
+        return users.create_by_superuser(session, username=normalise_username(username), full_name=full_name,
+                                         password=password, org=org, role=role)
+
+    user = _account(work)
     typer.echo(f"created {role} {user.username!r} in organisation {organisation_id}")

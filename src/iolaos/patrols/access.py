@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.errors import NotFound
+from iolaos.patrols import visibility
 from iolaos.patrols.machine import CREW_NOW
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.risk import service as risk
@@ -17,20 +18,13 @@ from iolaos.volunteers.models import Volunteer
 
 
 def visible_clause(session: Session, principal: Principal) -> Any:
-    """SQL condition for the patrols the caller may see; None: all of them.
+    """SQL condition for the patrols the caller may see; None: all of them (403 without patrol.read).
 
-    The same rule as ``patrols.visibility.may_see`` (tests/field/test_location_rest.py keeps them in agreement).
+    The rule itself is ``patrols.visibility``'s, so lists, lookups, live delivery and replay decide alike.
     """
-    scope = principal.scope("patrol.read")
-    crew_of = select(Assignment.patrol_id).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-    if scope is Scope.SELF:
-        return Patrol.id.in_(crew_of.where(Volunteer.user_id == principal.user_id))
-    orgs = organisation_ids(session, principal, "patrol.read")
-    zones = risk.zones_in_scope(session, principal, "patrol.read") if scope is not Scope.OWN else set()
-    if orgs is None or (scope is not Scope.OWN and zones is None):
-        return None
-    return or_(Patrol.zone_id.in_(zones or {-1}), Patrol.organisation_id.in_(orgs or {-1}),
-               Patrol.id.in_(crew_of.where(Volunteer.organisation_id.in_(orgs or {-1}))))
+    principal.scope("patrol.read")
+    return visibility.patrol_clause(visibility.Viewer(read=visibility.reach(session, principal, "patrol.read"),
+                                                      locate=visibility.NOWHERE))
 
 
 def get_visible(session: Session, principal: Principal, patrol_id: int) -> Patrol:

@@ -159,28 +159,28 @@ def accept(session: Session, settings: Settings, *, principal: Principal, assign
 def decline(session: Session, settings: Settings, *, principal: Principal, assignment_id: int, reason: str,
             now: datetime | None = None) -> Patrol:
     """A leader declines (or withdraws) their volunteer, with a reason; the place, and its skill, stay open."""
-    now = now or utcnow()
-    assignment, patrol, volunteer = _assignment(session, principal, assignment_id, "assignment.respond")
-    expect("decline", assignment.status)
-    _window("decline", patrol, now, settings)
-    before = _move(session, assignment, "declined", now)
-    assignment.decline_reason = reason
-    _restaff(session, patrol)
-    _record_assignment(session, principal.actor, assignment, patrol, volunteer, before, "assignment.decline", reason)
-    return patrol
+    return _release(session, settings, principal, assignment_id, reason, now, "decline", "assignment.respond",
+                    "declined")
 
 
 def remove(session: Session, settings: Settings, *, principal: Principal, assignment_id: int, reason: str,
            now: datetime | None = None) -> Patrol:
     """A dispatcher takes a volunteer off a patrol, with a reason; the place keeps its skill."""
+    return _release(session, settings, principal, assignment_id, reason, now, "remove", "assignment.override",
+                    "cancelled")
+
+
+def _release(session: Session, settings: Settings, principal: Principal, assignment_id: int, reason: str,
+             now: datetime | None, move: str, permission: str, status: str) -> Patrol:
+    """Take someone off a place (decline or removal): the place, with its skill, opens again."""
     now = now or utcnow()
-    assignment, patrol, volunteer = _assignment(session, principal, assignment_id, "assignment.override")
-    expect("remove", assignment.status)
-    _window("remove", patrol, now, settings)
-    before = _move(session, assignment, "cancelled", now)
+    assignment, patrol, volunteer = _assignment(session, principal, assignment_id, permission)
+    transition = expect(move, assignment.status)
+    _window(move, patrol, now, settings)
+    before = _move(session, assignment, status, now)
     assignment.decline_reason = reason
     _restaff(session, patrol)
-    _record_assignment(session, principal.actor, assignment, patrol, volunteer, before, "assignment.remove", reason)
+    _record_assignment(session, principal.actor, assignment, patrol, volunteer, before, transition.action, reason)
     return patrol
 
 

@@ -98,7 +98,7 @@ class PatrolFacts:
     crew_users: frozenset[int]     # accounts of those volunteers
 
 
-def _reach(session: Session, principal: Principal, action: str) -> Reach:
+def reach(session: Session, principal: Principal, action: str) -> Reach:
     """The reach of ``action`` for this caller (NOWHERE when the role lacks it)."""
     scope = scope_for(principal.role, action)
     if scope is None:
@@ -126,12 +126,12 @@ def _zones(session: Session, principal: Principal, action: str) -> frozenset[int
 
 def viewer(session: Session, principal: Principal) -> Viewer:
     """The caller's reach over patrols and their locations, from the permission table."""
-    return Viewer(read=_reach(session, principal, "patrol.read"),
-                  locate=_reach(session, principal, "volunteer.location"))
+    return Viewer(read=reach(session, principal, "patrol.read"),
+                  locate=reach(session, principal, "volunteer.location"))
 
 
 def may_see(who: Viewer, patrol: PatrolFacts) -> bool:
-    """May this viewer see the patrol (and events about it)? Mirrors ``planning.workflow._visible_clause``."""
+    """May this viewer see the patrol (and events about it)? ``patrol_clause`` is the same rule in SQL."""
     read = who.read
     if read.user_id is not None:
         return read.user_id in patrol.crew_users
