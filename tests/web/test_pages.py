@@ -19,41 +19,22 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import func, select
 
 from iolaos.db import session_scope
 from iolaos.incidents.models import Incident
 from iolaos.incidents.routing import DEFAULT_ROUTING
 from tests.web.scenario import LIMNI, PENTELI, Api, athens_day, incident, leader_on_patrol, set_risk
 from tests.web.server import DESKTOP, PHONE, sign_in
+from tests.web.waits import incidents, quiet, until
 
 pytestmark = pytest.mark.browser
 ATHENS = ZoneInfo("Europe/Athens")
 
 
-def _incidents(engine) -> int:
-    with session_scope(engine) as session:
-        return session.scalar(select(func.count()).select_from(Incident))
 
 
-def _until(page, expression: str, timeout: float = 15) -> None:
-    """Poll a JavaScript expression until true (wait_for_function would need 'unsafe-eval', which the CSP forbids)."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        time.sleep(0.05)
 
 
-def _quiet(page, for_seconds: float = 0.4) -> None:
-    """Wait until the page has had no API call in flight for a moment (a call cut off by going offline would be
-    logged by Chromium as a console error, which these tests treat as a failure)."""
-    calm_since = time.monotonic()
-    deadline = calm_since + 15
-    while time.monotonic() - calm_since < for_seconds:
-        assert time.monotonic() < deadline, "the page never went quiet"
-        if page.evaluate("import('/static/js/api.js').then(m => m.inflight())"):
-            calm_since = time.monotonic()
-        time.sleep(0.05)
 
 
 def _click_map(page, lon: float, lat: float) -> None:
@@ -74,7 +55,7 @@ def test_dispatcher_incident_reaches_the_leaders_phone_live_within_2_s(serve, br
     sign_in(leader, "leader.limni", demo_passwords["leader.limni"])
     _, console = browsing.open(server, "/", viewport=DESKTOP)
     sign_in(console, "dispatcher.sterea", demo_passwords["dispatcher.sterea"])
-    _until(console, "Boolean(window.iolaosConsole && window.iolaosConsole.state.zones)")
+    until(console, "Boolean(window.iolaosConsole && window.iolaosConsole.state.zones)")
 
     _click_map(console, *LIMNI)
     console.wait_for_selector("dialog#new-incident[open]")
@@ -104,9 +85,9 @@ def test_offline_smoke_report_arrives_exactly_once(serve, browsing, demo_passwor
                                   geolocation={"longitude": LIMNI[0], "latitude": LIMNI[1], "accuracy": 12},
                                   permissions=["geolocation"])
     sign_in(page, "leader.limni", demo_passwords["leader.limni"])
-    before = _incidents(engine)
+    before = incidents(engine)
 
-    _quiet(page)
+    quiet(page)
     context.set_offline(True)
     page.wait_for_selector('#conn[data-state="offline"]')
     page.click("#report-open")
@@ -117,7 +98,7 @@ def test_offline_smoke_report_arrives_exactly_once(serve, browsing, demo_passwor
     assert page.locator("#outbox-count").inner_text() == "1"
     assert page.locator("#qbadge").is_visible()
     page.wait_for_timeout(1_500)
-    assert _incidents(engine) == before, "nothing may leave the phone while it is offline"
+    assert incidents(engine) == before, "nothing may leave the phone while it is offline"
 
     # The first attempt reaches the server but its answer is lost: the phone must retry with the same key.
     lost = []
@@ -139,7 +120,7 @@ def test_offline_smoke_report_arrives_exactly_once(serve, browsing, demo_passwor
     created = replay.json()
     page.wait_for_selector("#outbox", state="hidden")
     page.wait_for_selector(f'#incidents li[data-incident="{created["id"]}"]')
-    assert _incidents(engine) == before + 1, "the report must arrive exactly once"
+    assert incidents(engine) == before + 1, "the report must arrive exactly once"
     with session_scope(engine) as session:
         stored = session.get(Incident, created["id"])
         assert stored.kind == "smoke" and stored.description.startswith("Λευκός καπνός βόρεια του χωριού")
@@ -240,7 +221,7 @@ def test_field_page_resumes_after_a_disconnect_without_losing_events(serve, brow
     page.on("websocket", lambda ws: ws.on("framesent", lambda frame: subscribes.append(json.loads(frame))
                                           if '"subscribe"' in str(frame) else None))
     sign_in(page, "leader.limni", demo_passwords["leader.limni"])
-    _quiet(page)
+    quiet(page)
     context.set_offline(True)
     page.wait_for_selector('#conn[data-state="offline"]')
     # While the phone is away, the fire service records smoke in the team's municipality (the team is notified).
@@ -257,7 +238,7 @@ def test_console_is_usable_with_the_keyboard(serve, browsing, demo_passwords):
     server = serve()
     _, page = browsing.open(server, "/", viewport=DESKTOP)
     sign_in(page, "dispatcher.attica", demo_passwords["dispatcher.attica"])
-    _until(page, "Boolean(window.iolaosConsole.state.zones)")  # the map has opened on Attica
+    until(page, "Boolean(window.iolaosConsole.state.zones)")  # the map has opened on Attica
     page.focus("#new-at-centre")
     page.keyboard.press("Enter")
     page.wait_for_selector("dialog#new-incident[open]")
@@ -294,7 +275,7 @@ def test_field_page_refetches_when_the_server_cannot_replay(serve, browsing, dem
     page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: received.extend(  # batched: one per line
         json.loads(line) for line in frame.splitlines() if line)))
     sign_in(page, "leader.limni", demo_passwords["leader.limni"])
-    _quiet(page)
+    quiet(page)
     context.set_offline(True)
     page.wait_for_selector('#conn[data-state="offline"]')
     other_phone = incident(Api(server.url, demo_passwords, "leader.limni"), "smoke", *LIMNI, "low", "από άλλο κινητό")
@@ -324,7 +305,7 @@ def test_crew_checks_in_shares_position_and_sos_reaches_the_console(serve, brows
     card.locator('[data-op="start"]').click()
     expect(card).to_contain_text("Σε εξέλιξη")
     expect(card.locator("p.share")).to_contain_text("τελευταία αποστολή")  # sharing only now that it is active
-    _until(console, f"[...window.iolaosConsole.state.field.positions.keys()].some(k => k.startsWith('{patrol_id}:'))")
+    until(console, f"[...window.iolaosConsole.state.field.positions.keys()].some(k => k.startsWith('{patrol_id}:'))")
 
     phone.click("#sos")
     phone.fill("#sos-text", "Τραυματισμός στο πόδι, χρειαζόμαστε μεταφορά")

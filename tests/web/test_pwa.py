@@ -12,13 +12,14 @@ import time
 
 import pytest
 import uvicorn
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from iolaos.app import create_app
 from iolaos.db import session_scope
 from iolaos.incidents.models import Incident
 from tests.web.scenario import LIMNI
 from tests.web.server import PHONE, Server, sign_in
+from tests.web.waits import incidents, quiet, until
 
 pytestmark = pytest.mark.browser
 COUNT_PERMISSION_ASKS = """
@@ -30,26 +31,10 @@ COUNT_PERMISSION_ASKS = """
 """
 
 
-def _incidents(engine) -> int:
-    with session_scope(engine) as session:
-        return session.scalar(select(func.count()).select_from(Incident))
 
 
-def _until(page, expression: str, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        time.sleep(0.1)
 
 
-def _quiet(page, for_seconds: float = 0.5) -> None:
-    calm_since = time.monotonic()
-    deadline = calm_since + 15
-    while time.monotonic() - calm_since < for_seconds:
-        assert time.monotonic() < deadline, "the page never went quiet"
-        if page.evaluate("import('/static/js/api.js').then(m => m.inflight())"):
-            calm_since = time.monotonic()
-        time.sleep(0.05)
 
 
 def _same_port(settings, port: int) -> Server:
@@ -87,9 +72,9 @@ def test_field_page_opens_offline_and_sends_the_queued_report_once(serve, browsi
     page.wait_for_selector("#notify-enable")  # offered, not asked
     assert page.evaluate("window.__permissionAsks") == 0
     assert page.evaluate("fetch('/manifest.webmanifest').then(r => r.json()).then(m => m.start_url)") == "/field"
-    before = _incidents(engine)
+    before = incidents(engine)
 
-    _quiet(page)
+    quiet(page, for_seconds=0.5)
     context.set_offline(True)
     page.wait_for_selector('#conn[data-state="offline"]')
     server.server.force_exit = True  # do not wait for the offline page's idle connections
@@ -98,7 +83,7 @@ def test_field_page_opens_offline_and_sends_the_queued_report_once(serve, browsi
     page.reload()
     page.wait_for_selector("#report-open", timeout=20_000)
     assert page.locator("#orgline").inner_text().startswith("Εθελοντές Δασοπροστασίας Λίμνης")
-    _until(page, "Boolean(window.iolaosField && window.iolaosField.state.zones)")
+    until(page, "Boolean(window.iolaosField && window.iolaosField.state.zones)", timeout=20)
     assert page.evaluate("window.__permissionAsks") == 0
 
     page.click("#report-open")
@@ -107,7 +92,7 @@ def test_field_page_opens_offline_and_sends_the_queued_report_once(serve, browsi
     page.click("#report-send")
     page.wait_for_selector('#outbox-items li[data-state="pending"]')
     time.sleep(1.0)
-    assert _incidents(engine) == before, "nothing can leave the phone while it is offline"
+    assert incidents(engine) == before, "nothing can leave the phone while it is offline"
 
     again = _same_port(web_db, server.port).start()
     try:
@@ -118,7 +103,7 @@ def test_field_page_opens_offline_and_sends_the_queued_report_once(serve, browsi
         page.wait_for_selector("#outbox", state="hidden", timeout=20_000)
         page.wait_for_selector('#conn[data-state="live"]', timeout=20_000)
         time.sleep(1.5)  # time for a second flush (Background Sync, reconnect) to repeat it, if it were to
-        assert _incidents(engine) == before + 1, "the queued report must arrive exactly once"
+        assert incidents(engine) == before + 1, "the queued report must arrive exactly once"
         with session_scope(engine) as session:
             newest = session.scalars(select(Incident).order_by(Incident.id.desc()).limit(1)).one()
             assert newest.description.startswith("Καπνός στη ρεματιά")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 
 import pytest
 
@@ -21,15 +20,11 @@ from iolaos.planning import instance as builder
 from iolaos.risk import service as risk
 from tests.web.scenario import Api, athens_day, set_risk
 from tests.web.server import DESKTOP, sign_in
+from tests.web.waits import until
 
 pytestmark = pytest.mark.browser
 
 
-def _until(page, expression: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        time.sleep(0.05)
 
 
 def _planner(settings: Settings, offset: int) -> dict[str, int]:
@@ -37,7 +32,8 @@ def _planner(settings: Settings, offset: int) -> dict[str, int]:
     with session_scope(engine) as session:
         tree = risk.zone_tree(session)
         found = {tree.by_id[r.zone_id].code: r.category
-                 for r in builder.requirements(session, athens_day(offset), None)}
+                 for r in builder.requirements(session, athens_day(offset), None,  # the whole day, whatever the hour
+                                               now=builder.day_bounds(athens_day(offset))[0])}
     engine.dispose()
     return found
 
@@ -52,7 +48,7 @@ def test_console_map_shows_the_planners_categories(serve, browsing, demo_passwor
     for offset, button in ((0, "#day-today"), (1, "#day-tomorrow")):
         page.click(button)
         day = athens_day(offset).isoformat()
-        _until(page, f"window.iolaosConsole.state.day === '{day}' && Object.keys(window.iolaosConsole.state.zones"
+        until(page, f"window.iolaosConsole.state.day === '{day}' && Object.keys(window.iolaosConsole.state.zones"
                      f".levels).length > 0 && Object.values(window.iolaosConsole.state.zones.levels)[0].date === "
                      f"'{day}'")
         shown = page.evaluate("Object.fromEntries(Object.entries(window.iolaosConsole.state.zones.levels)"
