@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.config import get_settings
 
@@ -52,19 +52,20 @@ def create_admin(
     from iolaos.auth.actor import system_actor
     from iolaos.auth.service import normalise_username
     from iolaos.journal import service as journal
+    from iolaos.kit.ids import saved_id
     from iolaos.organisations.models import Organisation
 
     password = _read_password(password_stdin)
 
     def work(session: Session) -> Any:
-        root = session.scalar(select(Organisation).where(Organisation.parent_id.is_(None),
-                                                         Organisation.kind == "civil_protection"))
+        root = session.scalar(select(Organisation).where(col(Organisation.parent_id).is_(None),
+                                                         col(Organisation.kind) == "civil_protection"))
         if root is None:
             root = Organisation(kind="civil_protection", name_el=ROOT_NAME_EL, name_en=ROOT_NAME_EN)
             session.add(root)
             session.flush()
             journal.record(session, actor=system_actor("cli"), action="organisation.create",
-                           subject_type="organisation", subject_id=root.id, data={"name_en": ROOT_NAME_EN})
+                           subject_type="organisation", subject_id=saved_id(root), data={"name_en": ROOT_NAME_EN})
         return users.create_first_admin(session, username=normalise_username(username), full_name=full_name,
                                         password=password, org=root)
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.permissions import PERMISSIONS
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.errors import Forbidden
 from iolaos.journal.models import AuditRecord
+from iolaos.kit.ids import id_column, saved_id
 from iolaos.organisations.models import Organisation
 
 # Who may lift a disablement: the level of the one who disabled, or a higher one. The command line is above all.
@@ -27,14 +28,14 @@ LEVELS = {"leader": 1, "admin": 2, "system": 3}
 
 def _as_holder(org: Organisation, role: str) -> Principal:
     """A principal with ``role`` in ``org``, to ask what that role would reach there."""
-    return Principal(user_id=0, username="", full_name="", role=role, organisation_id=org.id,
+    return Principal(user_id=0, username="", full_name="", role=role, organisation_id=saved_id(org),
                      organisation_kind=org.kind, region_id=org.region_id)
 
 
 def check_grant(session: Session, principal: Principal, org: Organisation, role: str, *,
                 current_role: str | None = None) -> None:
     """403 when giving ``role`` in ``org`` would hand out an action, or a reach, the caller does not hold."""
-    every = None
+    every: set[int] | None = None
     missing = []
     grantee = _as_holder(org, role)
     before = _as_holder(org, current_role) if current_role else None
@@ -47,7 +48,7 @@ def check_grant(session: Session, principal: Principal, org: Organisation, role:
         if held is None:
             continue
         if reach is None:
-            every = every if every is not None else set(session.scalars(select(Organisation.id)))
+            every = every if every is not None else set(session.scalars(select(id_column(Organisation.id))))
             reach = every
         if not reach <= held:
             missing.append(action)
@@ -59,10 +60,10 @@ def check_grant(session: Session, principal: Principal, org: Organisation, role:
 def disabled_by_level(session: Session, user_id: int) -> int:
     """The level of whoever last disabled the account (0 when the journal names no one)."""
     rows = session.execute(
-        select(AuditRecord.actor_role, AuditRecord.data)
-        .where(AuditRecord.subject_type == "user", AuditRecord.subject_id == str(user_id),
-               AuditRecord.action == "user.update")
-        .order_by(AuditRecord.seq.desc()))
+        select(col(AuditRecord.actor_role), col(AuditRecord.data))
+        .where(col(AuditRecord.subject_type) == "user", col(AuditRecord.subject_id) == str(user_id),
+               col(AuditRecord.action) == "user.update")
+        .order_by(col(AuditRecord.seq).desc()))
     for actor_role, data in rows:
         if json.loads(data).get("after", {}).get("is_active") is False:
             return LEVELS.get(actor_role, LEVELS["system"] if actor_role not in PERMISSIONS else 0)

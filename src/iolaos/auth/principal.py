@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.actor import Actor
 from iolaos.auth.permissions import Scope, scope_for
@@ -48,7 +48,7 @@ class Principal:
 def _descendants(session: Session, root: int) -> set[int]:
     """``root`` and every organisation below it."""
     children: dict[int, list[int]] = {}
-    for oid, parent in session.execute(select(Organisation.id, Organisation.parent_id)).all():
+    for oid, parent in session.execute(select(col(Organisation.id), col(Organisation.parent_id))).all():
         if parent is not None:
             children.setdefault(parent, []).append(oid)
     found, stack = {root}, [root]
@@ -76,7 +76,7 @@ def organisation_ids(session: Session, principal: Principal, action: str) -> set
     elif principal.region_id is None:
         result = None  # a national organisation's regional scope is the whole country
     else:
-        result = set(session.scalars(select(Organisation.id).where(Organisation.region_id == principal.region_id)))
+        result = set(session.scalars(select(col(Organisation.id)).where(col(Organisation.region_id) == principal.region_id)))
         result.add(principal.organisation_id)
     principal._cache[key] = result
     return result

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth import throttle
 from iolaos.auth.models import AuthToken, LoginFailure, User
@@ -18,6 +18,7 @@ from iolaos.auth.principal import Principal
 from iolaos.config import Settings
 from iolaos.errors import Unauthenticated
 from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation
 
@@ -48,7 +49,7 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
     account_key = _digest(normalise_username(username))
     client_address = client_address[:64]
     throttle.check(session, settings, account_key=account_key, address=client_address, now=now or utcnow())
-    user = session.scalar(select(User).where(User.username == normalise_username(username)))
+    user = session.scalar(select(User).where(col(User.username) == normalise_username(username)))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active or not _organisation_active(session, user):
         _remember_failure(session, account_key, client_address)
@@ -58,18 +59,18 @@ def sign_in(session: Session, settings: Settings, *, username: str, password: st
 
 def _organisation_active(session: Session, user: User) -> bool:
     """Members of a deactivated organisation cannot sign in (their tokens stop working too)."""
-    return bool(session.scalar(select(Organisation.active).where(Organisation.id == user.organisation_id)))
+    return bool(session.scalar(select(col(Organisation.active)).where(col(Organisation.id) == user.organisation_id)))
 
 
 def _issue(session: Session, settings: Settings, user: User) -> IssuedToken:
     plain = secrets.token_urlsafe(32)
     now = utcnow()
-    token = AuthToken(token_hash=_digest(plain), user_id=user.id, created_at=now,
+    token = AuthToken(token_hash=_digest(plain), user_id=saved_id(user), created_at=now,
                       expires_at=now + timedelta(hours=settings.token_ttl_hours))
     session.add(token)
     session.flush()
     journal.record(session, actor=_actor_of(session, user), action="auth.sign_in", subject_type="user",
-                   subject_id=user.id, data={"token_id": token.id, "expires_at": token.expires_at.isoformat()})
+                   subject_id=saved_id(user), data={"token_id": token.id, "expires_at": token.expires_at.isoformat()})
     return IssuedToken(plain, token.expires_at, user)
 
 
@@ -87,18 +88,20 @@ def _remember_failure(session: Session, account_key: str, address: str) -> None:
     """
     session.rollback()
     session.add(LoginFailure(account_key=account_key, client_address=address[:64]))
-    session.execute(delete(LoginFailure).where(LoginFailure.at < utcnow() - timedelta(days=1)))
+    session.execute(delete(LoginFailure).where(col(LoginFailure.at) < utcnow() - timedelta(days=1)))
     session.commit()
 
 
-_TOKEN_ROWS = (select(AuthToken.token_hash, AuthToken.id, AuthToken.expires_at, AuthToken.revoked_at, User,
-                      Organisation.kind, Organisation.region_id, Organisation.active)
-               .join(User, User.id == AuthToken.user_id).join(Organisation, Organisation.id == User.organisation_id))
+_TOKEN_ROWS = (select(col(AuthToken.token_hash), col(AuthToken.id), col(AuthToken.expires_at),
+                      col(AuthToken.revoked_at), User,
+                      col(Organisation.kind), col(Organisation.region_id), col(Organisation.active))
+               .join(User, col(User.id) == col(AuthToken.user_id))
+               .join(Organisation, col(Organisation.id) == col(User.organisation_id)))
 
 
 def resolve_token(session: Session, token: str) -> Principal:
     """The principal behind a bearer token; 401 when unknown, expired, revoked or disabled."""
-    row = session.execute(_TOKEN_ROWS.where(AuthToken.token_hash == _digest(token))).one_or_none()
+    row = session.execute(_TOKEN_ROWS.where(col(AuthToken.token_hash) == _digest(token))).one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         raise Unauthenticated("invalid or expired token", code="invalid_token", headers=BEARER)
     if not row.User.is_active or not row.active:
@@ -112,7 +115,8 @@ def resolve_tokens(session: Session, tokens: set[str]) -> dict[str, Principal | 
     found: dict[str, Principal | None] = dict.fromkeys(tokens)
     now, pending = utcnow(), list(digests)
     for start in range(0, len(pending), 500):
-        for row in session.execute(_TOKEN_ROWS.where(AuthToken.token_hash.in_(pending[start:start + 500]))):
+        batch = pending[start:start + 500]
+        for row in session.execute(_TOKEN_ROWS.where(col(AuthToken.token_hash).in_(batch))):
             if row.revoked_at is None and row.expires_at > now and row.User.is_active and row.active:
                 found[digests[row.token_hash]] = _principal(row)
     return found
@@ -120,31 +124,32 @@ def resolve_tokens(session: Session, tokens: set[str]) -> dict[str, Principal | 
 
 def _principal(row: Any) -> Principal:
     user: User = row.User
-    return Principal(user_id=user.id, username=user.username, full_name=user.full_name, role=user.role,
+    return Principal(user_id=saved_id(user), username=user.username, full_name=user.full_name, role=user.role,
                      organisation_id=user.organisation_id, organisation_kind=row.kind, region_id=row.region_id,
                      token_id=row.id)
 
 
 def sign_out(session: Session, principal: Principal) -> None:
     """Revoke the token this request was made with."""
-    session.execute(update(AuthToken).where(AuthToken.id == principal.token_id).values(revoked_at=utcnow()))
+    session.execute(update(AuthToken).where(col(AuthToken.id) == principal.token_id).values(revoked_at=utcnow()))
     journal.record(session, actor=principal.actor, action="auth.sign_out", subject_type="user",
                    subject_id=principal.user_id, data={"token_id": principal.token_id})
 
 
 def revoke_organisation_tokens(session: Session, organisation_id: int) -> int:
     """Revoke every live token of an organisation's members (the caller journals it); returns how many."""
-    members = select(User.id).where(User.organisation_id == organisation_id)
-    result = session.execute(update(AuthToken).where(AuthToken.user_id.in_(members), AuthToken.revoked_at.is_(None))
-                             .values(revoked_at=utcnow()))
+    members = select(col(User.id)).where(col(User.organisation_id) == organisation_id)
+    result = session.exec(update(AuthToken)
+                          .where(col(AuthToken.user_id).in_(members), col(AuthToken.revoked_at).is_(None))
+                          .values(revoked_at=utcnow()))
     return result.rowcount or 0
 
 
 def revoke_tokens(session: Session, user_id: int) -> int:
     """Revoke every live token of a user (the caller journals the reason); returns how many."""
-    result = session.execute(
+    result = session.exec(
         update(AuthToken)
-        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        .where(col(AuthToken.user_id) == user_id, col(AuthToken.revoked_at).is_(None))
         .values(revoked_at=utcnow())
     )
     return result.rowcount or 0

@@ -15,7 +15,7 @@ import math
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.models import LoginFailure
 from iolaos.config import Settings
@@ -36,14 +36,14 @@ def check(session: Session, settings: Settings, *, account_key: str, address: st
     """429 with Retry-After while the (account, address) pair or the address must still wait."""
     since = now - timedelta(minutes=settings.login_window_minutes)
     keys: tuple[tuple[ColumnElement[bool], int], ...] = (
-        ((LoginFailure.account_key == account_key) & (LoginFailure.client_address == address),
+        ((col(LoginFailure.account_key) == account_key) & (col(LoginFailure.client_address) == address),
          settings.login_free_failures_per_account_address),
-        (LoginFailure.client_address == address, settings.login_free_failures_per_address),
+        (col(LoginFailure.client_address) == address, settings.login_free_failures_per_address),
     )
     wait = 0.0
     for condition, free in keys:
         count, latest = session.execute(
-            select(func.count(), func.max(LoginFailure.at)).where(condition, LoginFailure.at >= since)).one()
+            select(func.count(), func.max(col(LoginFailure.at))).where(condition, col(LoginFailure.at) >= since)).one()
         if count and latest is not None:
             ready = as_utc(latest) + timedelta(seconds=delay_seconds(count, free, settings))
             wait = max(wait, (ready - now).total_seconds())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth import grants
 from iolaos.auth import service as auth_service
@@ -14,6 +14,7 @@ from iolaos.auth.principal import Principal, ensure_in_scope, organisation_ids
 from iolaos.auth.schemas import PasswordChange, UserCreate, UserOut, UserUpdate
 from iolaos.errors import Conflict, Forbidden, InvalidInput, NotFound
 from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation
 
@@ -33,16 +34,17 @@ def create(session: Session, *, principal: Principal, org_id: int, data: UserCre
     org = session.get(Organisation, org_id)
     if org is None:
         raise NotFound("no such organisation")
-    ensure_in_scope(session, principal, "user.write", org.id, what="organisation")
+    ensure_in_scope(session, principal, "user.write", saved_id(org), what="organisation")
     _check_role(principal, org, data.role)
     grants.check_grant(session, principal, org, data.role)
-    if session.scalar(select(User.id).where(User.username == data.username)) is not None:
+    if session.scalar(select(col(User.id)).where(col(User.username) == data.username)) is not None:
         raise Conflict("this username is taken", code="duplicate_username")
     user = User(username=data.username, full_name=data.full_name, email=data.email, phone=data.phone,
-                password_hash=hash_password(data.password), organisation_id=org.id, role=data.role)
+                password_hash=hash_password(data.password), organisation_id=saved_id(org), role=data.role)
     session.add(user)
     session.flush()
-    journal.record(session, actor=principal.actor, action="user.create", subject_type="user", subject_id=user.id,
+    journal.record(session, actor=principal.actor, action="user.create", subject_type="user",
+                   subject_id=saved_id(user),
                    data=data.model_dump(mode="json", exclude={"password"}) | {"organisation_id": org.id},
                    topics=[f"org:{org.id}"])
     return user
@@ -62,14 +64,14 @@ def create_by_superuser(session: Session, *, username: str, full_name: str, pass
     from iolaos.auth.actor import system_actor
 
     _check_role(None, org, role)
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
+    if session.scalar(select(col(User.id)).where(col(User.username) == username)) is not None:
         raise Conflict("this username is taken", code="duplicate_username")
     user = User(username=username, full_name=full_name, password_hash=hash_password(password),
-                organisation_id=org.id, role=role)
+                organisation_id=saved_id(org), role=role)
     session.add(user)
     session.flush()
     journal.record(session, actor=system_actor("cli"), action="user.create", subject_type="user",
-                   subject_id=user.id, data={"username": username, "role": role, "organisation_id": org.id})
+                   subject_id=saved_id(user), data={"username": username, "role": role, "organisation_id": org.id})
     return user
 
 
@@ -90,15 +92,15 @@ def list_visible(session: Session, principal: Principal, *, organisation_id: int
                  offset: int) -> list[User]:
     """Accounts in the caller's read scope."""
     scope = principal.scope("user.read")
-    query = select(User).order_by(User.id)
+    query = select(User).order_by(col(User.id))
     if scope == "self":
-        query = query.where(User.id == principal.user_id)
+        query = query.where(col(User.id) == principal.user_id)
     else:
         allowed = organisation_ids(session, principal, "user.read")
         if allowed is not None:
-            query = query.where(User.organisation_id.in_(allowed))
+            query = query.where(col(User.organisation_id).in_(allowed))
     if organisation_id is not None:
-        query = query.where(User.organisation_id == organisation_id)
+        query = query.where(col(User.organisation_id) == organisation_id)
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
@@ -109,18 +111,19 @@ def update(session: Session, *, principal: Principal, user_id: int, data: UserUp
     if user.id == principal.user_id and ({"role", "is_active"} & set(changes)):
         raise Conflict("you cannot change your own role or disable yourself", code="self_lockout")
     if "role" in changes:
-        org = session.get(Organisation, user.organisation_id)
+        org = session.get_one(Organisation, user.organisation_id)
         _check_role(principal, org, changes["role"])
         grants.check_grant(session, principal, org, changes["role"], current_role=user.role)
     if changes.get("is_active") is True and not user.is_active:
-        grants.check_reenable(session, principal, user.id)
+        grants.check_reenable(session, principal, saved_id(user))
     before = {k: getattr(user, k) for k in changes}
     for key, value in changes.items():
         setattr(user, key, value)
     user.updated_at = utcnow()
-    revoked = auth_service.revoke_tokens(session, user.id) if changes.get("is_active") is False else 0
+    revoked = auth_service.revoke_tokens(session, saved_id(user)) if changes.get("is_active") is False else 0
     session.flush()
-    journal.record(session, actor=principal.actor, action="user.update", subject_type="user", subject_id=user.id,
+    journal.record(session, actor=principal.actor, action="user.update", subject_type="user",
+                   subject_id=saved_id(user),
                    data={"before": before, "after": changes, "tokens_revoked": revoked},
                    topics=[f"user:{user.id}", f"org:{user.organisation_id}"])
     return user
@@ -129,22 +132,22 @@ def update(session: Session, *, principal: Principal, user_id: int, data: UserUp
 def revoke_sessions(session: Session, *, principal: Principal, user_id: int) -> int:
     """Sign a user out everywhere."""
     user = get_visible(session, principal, user_id, action="user.write")
-    count = auth_service.revoke_tokens(session, user.id)
+    count = auth_service.revoke_tokens(session, saved_id(user))
     journal.record(session, actor=principal.actor, action="user.revoke_tokens", subject_type="user",
-                   subject_id=user.id, data={"tokens_revoked": count}, topics=[f"user:{user.id}"])
+                   subject_id=saved_id(user), data={"tokens_revoked": count}, topics=[f"user:{user.id}"])
     return count
 
 
 def change_password(session: Session, *, principal: Principal, data: PasswordChange) -> None:
     """Change the caller's password and sign out their other sessions."""
-    user = session.get(User, principal.user_id)
+    user = session.get_one(User, principal.user_id)
     if not verify_password(user.password_hash, data.current_password):
         raise InvalidInput("the current password is wrong", code="invalid_credentials")
     user.password_hash = hash_password(data.new_password)
     user.updated_at = utcnow()
-    count = auth_service.revoke_tokens(session, user.id)
+    count = auth_service.revoke_tokens(session, saved_id(user))
     journal.record(session, actor=principal.actor, action="user.change_password", subject_type="user",
-                   subject_id=user.id, data={"tokens_revoked": count}, topics=[f"user:{user.id}"])
+                   subject_id=saved_id(user), data={"tokens_revoked": count}, topics=[f"user:{user.id}"])
 
 
 def to_out(session: Session, principal: Principal, user: User) -> UserOut:
@@ -153,7 +156,7 @@ def to_out(session: Session, principal: Principal, user: User) -> UserOut:
     if show_contact and user.id != principal.user_id:
         allowed = organisation_ids(session, principal, "user.write")
         show_contact = allowed is None or user.organisation_id in allowed
-    return UserOut(id=user.id, username=user.username, full_name=user.full_name, role=user.role,
+    return UserOut(id=saved_id(user), username=user.username, full_name=user.full_name, role=user.role,
                    organisation_id=user.organisation_id, is_active=user.is_active,
                    email=user.email if show_contact else None, phone=user.phone if show_contact else None)
 

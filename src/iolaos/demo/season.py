@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import shapely
 from sqlalchemy import Engine, insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.actor import system_actor
 from iolaos.config import Settings
@@ -78,12 +78,12 @@ def _world(session: Session, region_codes: set[str] | None, rng: np.random.Gener
     capacity = {m: float(np.clip(rng.lognormal(-0.35, 0.6), 0.05, 1.6)) for ms in municipalities.values() for m in ms}
     volunteers: dict[int, np.ndarray] = {}
     for region_id in regions:
-        ids = session.scalars(select(Volunteer.id).join(Organisation, Organisation.id == Volunteer.organisation_id)
-                              .where(Organisation.region_id == region_id)).all()
+        ids = session.scalars(select(col(Volunteer.id)).join(Organisation, col(Organisation.id) == col(Volunteer.organisation_id))
+                              .where(col(Organisation.region_id) == region_id)).all()
         volunteers[region_id] = np.array(sorted(ids), dtype=np.int64)
     ids = [m for ms in municipalities.values() for m in ms]
     points = {}
-    for zone_id, geom in session.execute(select(Zone.id, Zone.geom).where(Zone.id.in_(ids or [-1]))):
+    for zone_id, geom in session.execute(select(col(Zone.id), col(Zone.geom)).where(col(Zone.id).in_(ids or [-1]))):
         point = geom.representative_point()
         points[zone_id] = (point.x, point.y)
     return _World(regions, municipalities, capacity, volunteers, points, {z: tree.by_id[z].code for z in tree.by_id})
@@ -185,7 +185,7 @@ def _patrols(session: Session, world: _World, day: date, picked: list, now: date
                      "risk_category": category, "status": status, "plan_key": f"season:{day.isoformat()}",
                      "created_at": now, "updated_at": now})
         crews.append([(int(v), s, start, end) for v, s in zip(crew, statuses, strict=True)])
-    ids = session.scalars(insert(Patrol).returning(Patrol.id, sort_by_parameter_order=True), rows).all() \
+    ids = session.scalars(insert(Patrol).returning(col(Patrol.id), sort_by_parameter_order=True), rows).all() \
         if rows else []
     assignments, positions = [], []
     for patrol_id, crew, (municipality, _, _) in zip(ids, crews, picked, strict=True):

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import shapely
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.actor import system_actor
 from iolaos.auth.models import User
@@ -143,7 +143,7 @@ def _user(session: Session, org: Organisation, username: str, role: str, full_na
 
 def _volunteers(session: Session, org: Organisation, home: Zone, rng: random.Random,
                 linked_usernames: list[str]) -> None:
-    linked = [session.scalars(select(User).where(User.username == u)).one() for u in linked_usernames]
+    linked = [session.scalars(select(User).where(col(User.username) == u)).one() for u in linked_usernames]
     points = _random_points(home, VOLUNTEERS_PER_ORG, rng)
     now = utcnow().replace(minute=0, second=0, microsecond=0)
     for i, point in enumerate(points):

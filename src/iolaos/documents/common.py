@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos import i18n
 from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation
 
@@ -28,7 +29,7 @@ def organisations(session: Session, ids: Iterable[int | None]) -> dict[int, Orga
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    return {o.id: o for o in session.scalars(select(Organisation).where(Organisation.id.in_(wanted)))}
+    return {saved_id(o): o for o in session.scalars(select(Organisation).where(col(Organisation.id).in_(wanted)))}
 
 
 def org_name(org: Organisation | None, lang: str) -> str:
@@ -38,14 +39,14 @@ def org_name(org: Organisation | None, lang: str) -> str:
     return org.name_el if lang == "el" else org.name_en
 
 
-def contact_scope(session: Session, principal: Principal) -> set[int] | bool | None:
+def contact_scope(session: Session, principal: Principal) -> set[int] | Literal[False] | None:
     """Organisations whose people's phone numbers the caller may print (None: all, False: none)."""
     if not principal.can("volunteer.contact"):
         return False
     return organisation_ids(session, principal, "volunteer.contact")
 
 
-def may_contact(scope: set[int] | bool | None, organisation_id: int | None) -> bool:
+def may_contact(scope: set[int] | Literal[False] | None, organisation_id: int | None) -> bool:
     """True when a phone number of someone in ``organisation_id`` may be printed."""
     return scope is None or (scope is not False and organisation_id in scope)
 

@@ -12,7 +12,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos import i18n
 from iolaos.auth.models import User
@@ -21,6 +21,7 @@ from iolaos.documents import layout
 from iolaos.documents.common import contact_scope, local, may_contact, org_name, organisations, prepared_by
 from iolaos.field.models import IncidentPatrol
 from iolaos.incidents.models import Incident
+from iolaos.kit.ids import saved_id
 from iolaos.patrols.models import Patrol
 from iolaos.planning import workflow
 from iolaos.responsibility import service as responsibility
@@ -57,37 +58,37 @@ class _Context:
 
     def __init__(self, session: Session, principal: Principal, lang: str, patrols: list[Patrol]) -> None:
         self.lang = lang
-        ids = [p.id for p in patrols] or [-1]
+        ids = [saved_id(p) for p in patrols] or [-1]
         self.incidents: dict[int, list[Incident]] = {}
         for link, incident in session.execute(select(IncidentPatrol, Incident).join(
-                Incident, Incident.id == IncidentPatrol.incident_id).where(IncidentPatrol.patrol_id.in_(ids))):
+                Incident, col(Incident.id) == col(IncidentPatrol.incident_id)).where(col(IncidentPatrol.patrol_id).in_(ids))):
             self.incidents.setdefault(link.patrol_id, []).append(incident)
         self.orgs = organisations(session, [p.organisation_id for p in patrols])
         self.leaders: dict[int, list[User]] = {}
-        for user in session.scalars(select(User).where(User.organisation_id.in_(list(self.orgs) or [-1]),
-                                                       User.role == "leader", User.is_active)):
+        for user in session.scalars(select(User).where(col(User.organisation_id).in_(list(self.orgs) or [-1]),
+                                                       col(User.role) == "leader", col(User.is_active))):
             self.leaders.setdefault(user.organisation_id, []).append(user)
-        self.volunteers = {v.id: v for v in session.scalars(select(Volunteer).where(
-            Volunteer.id.in_([p.leader_volunteer_id for p in patrols if p.leader_volunteer_id] or [-1])))}
+        self.volunteers = {saved_id(v): v for v in session.scalars(select(Volunteer).where(
+            col(Volunteer.id).in_([p.leader_volunteer_id for p in patrols if p.leader_volunteer_id] or [-1])))}
         self.holders = responsibility.current_rows(session, "patrol", set(ids))
         holder_ids = [h.holder_user_id for h in self.holders.values() if h.holder_user_id]
-        self.users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(holder_ids or [-1])))}
+        self.users = {saved_id(u): u for u in session.scalars(select(User).where(col(User.id).in_(holder_ids or [-1])))}
         self.orgs |= organisations(session, [h.holder_organisation_id for h in self.holders.values()])
         self.contacts = contact_scope(session, principal)
         self.centroids = {z.id: z.geom.centroid for z in session.scalars(
-            select(Zone).where(Zone.id.in_({p.zone_id for p in patrols} or {-1})))}
+            select(Zone).where(col(Zone.id).in_({p.zone_id for p in patrols} or {-1})))}
 
     def phone(self, phone: str | None, organisation_id: int | None) -> str:
         return phone if phone and may_contact(self.contacts, organisation_id) else ""
 
 
 def _sheet(ctx: _Context, tree: Any, zone_id: int, start: Any, end: Any, patrols: list[Patrol],
-           outs: dict[int, Any]) -> dict[str, Any]:
+           outs: dict[int | None, Any]) -> dict[str, Any]:
     lang, zone = ctx.lang, tree.by_id[zone_id]
     region = tree.region_of(zone_id)
     risk_category = max((p.risk_category or 0 for p in patrols), default=0) or None
     risk_text = i18n.label("risk", str(risk_category), lang) if risk_category else "—"
-    incidents = {i.id: i for p in patrols for i in ctx.incidents.get(p.id, [])}
+    incidents = {i.id: i for p in patrols for i in ctx.incidents.get(saved_id(p), [])}
     centroid = ctx.centroids.get(zone_id)
     reporting = i18n.t("doc.reporting_value", lang, lat=f"{centroid.y:.4f}", lon=f"{centroid.x:.4f}") \
         if centroid is not None else "—"
@@ -116,12 +117,12 @@ def _personnel(ctx: _Context, patrols: list[Patrol]) -> list[dict[str, str]]:
     """Who directs these patrols: each patrol's responsible person, and the executing organisations' leaders."""
     people: dict[int, dict[str, str]] = {}
     for patrol in patrols:
-        holder = ctx.holders.get(patrol.id)
+        holder = ctx.holders.get(saved_id(patrol))
         user = ctx.users.get(holder.holder_user_id) if holder and holder.holder_user_id else None
         if user is not None:
-            people[user.id] = _person(ctx, user)
+            people[saved_id(user)] = _person(ctx, user)
         for leader in ctx.leaders.get(patrol.organisation_id or -1, []):
-            people[leader.id] = _person(ctx, leader)
+            people[saved_id(leader)] = _person(ctx, leader)
     return list(people.values())
 
 

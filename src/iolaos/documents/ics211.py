@@ -9,7 +9,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Spacer
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos import i18n
 from iolaos.auth.principal import Principal
@@ -35,13 +35,13 @@ def check_in_list(session: Session, principal: Principal, *, day: date | None, p
         raise NotFound("no such patrol")
     by_id = {p.id: p for p in patrols}
     tree = risk.zone_tree(session)
-    rows = session.execute(select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-                           .where(Assignment.patrol_id.in_(list(by_id) or [-1]),
-                                  Assignment.checked_in_at.is_not(None))
-                           .order_by(Assignment.checked_in_at, Assignment.id)).all()
+    rows = session.execute(select(Assignment, Volunteer).join(Volunteer, col(Volunteer.id) == col(Assignment.volunteer_id))
+                           .where(col(Assignment.patrol_id).in_(list(by_id) or [-1]),
+                                  col(Assignment.checked_in_at).is_not(None))
+                           .order_by(col(Assignment.checked_in_at), col(Assignment.id))).all()
     skills: dict[int, list[str]] = {}
-    for s in session.scalars(select(VolunteerSkill).where(VolunteerSkill.volunteer_id.in_(
-            [v.id for _, v in rows] or [-1])).order_by(VolunteerSkill.skill)):
+    for s in session.scalars(select(VolunteerSkill).where(col(VolunteerSkill.volunteer_id).in_(
+            [v.id for _, v in rows] or [-1])).order_by(col(VolunteerSkill.skill))):
         skills.setdefault(s.volunteer_id, []).append(i18n.label("skill", s.skill, lang))
     orgs = organisations(session, [v.organisation_id for _, v in rows])
     contacts = contact_scope(session, principal)
@@ -65,10 +65,10 @@ def check_in_list(session: Session, principal: Principal, *, day: date | None, p
     location = (f"{tree.by_id[one.zone_id].name_el if lang == 'el' else tree.by_id[one.zone_id].name_en}"
                 if one else i18n.t("doc.checkin_app", lang))
     first = rows[0][0].checked_in_at if rows else None
-    shown_day = day or one.shift_start.astimezone(ATHENS).date()
+    shown_day = day or patrols[0].shift_start.astimezone(ATHENS).date()  # no day: one patrol was asked for
     return {"form": "ICS 211", "language": lang, "day": shown_day.isoformat(), "period": shown_day.strftime("%d/%m/%Y"),
             "patrol_id": patrol_id, "incident_name": i18n.t("doc.season", lang, year=local(
-                one.shift_start if one else first, "%Y") if (one or first) else str(day.year)),
+                one.shift_start if one else first, "%Y") if (one or first) else str(shown_day.year)),
             "check_in_location": location, "start": local(first), "entries": entries,
             "prepared_by": prepared_by(session, principal, lang)}
 

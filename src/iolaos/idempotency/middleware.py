@@ -66,6 +66,7 @@ class IdempotencyMiddleware:
                                                                         "shortly"), retry_after=2)
             return
         if outcome.kind == "proceed":
+            assert outcome.record_id is not None  # a claim that proceeds always names its row
             await self._run(scope, body, send, engine, outcome.record_id)
         elif outcome.kind == "replay":
             await _replay(send, outcome)
@@ -88,17 +89,19 @@ class IdempotencyMiddleware:
 
     async def _run(self, scope: dict, body: bytes, send: Any, engine: Any, record_id: int) -> None:
         scope.setdefault("state", {})[STATE_KEY] = record_id
-        status = {"code": 500, "type": None}
+        status_code: int = 500
+        content_type: str | None = None
         chunks: list[bytes] = []
 
         async def replay_receive() -> dict:
             return {"type": "http.request", "body": body, "more_body": False}
 
         async def capture(message: dict) -> None:
+            nonlocal status_code, content_type
             if message["type"] == "http.response.start":
-                status["code"] = message["status"]
+                status_code = message["status"]
                 ctype = dict(message.get("headers", [])).get(b"content-type")
-                status["type"] = ctype.decode("latin-1") if ctype else None
+                content_type = ctype.decode("latin-1") if ctype else None
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
             await send(message)
@@ -107,7 +110,7 @@ class IdempotencyMiddleware:
             await self.app(scope, replay_receive, capture)
         finally:
             try:
-                await to_thread.run_sync(store.finish, engine, record_id, status["code"], status["type"],
+                await to_thread.run_sync(store.finish, engine, record_id, status_code, content_type,
                                          b"".join(chunks))
             # The answer is already sent. A retry with this key then answers 409 if the change committed (it is
             # never run twice), or runs again once the record is stale if nothing was committed.

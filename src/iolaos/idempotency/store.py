@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.models import AuthToken, User
 from iolaos.idempotency.models import IdempotencyRecord
@@ -41,9 +41,9 @@ def user_for_token(engine: Engine, token: str) -> int | None:
     digest = hashlib.sha256(token.encode()).hexdigest()
     with Session(engine) as session:
         return session.scalar(
-            select(User.id).join(AuthToken, AuthToken.user_id == User.id)
-            .where(AuthToken.token_hash == digest, AuthToken.revoked_at.is_(None), AuthToken.expires_at > utcnow(),
-                   User.is_active.is_(True))
+            select(col(User.id)).join(AuthToken, col(AuthToken.user_id) == col(User.id))
+            .where(col(AuthToken.token_hash) == digest, col(AuthToken.revoked_at).is_(None), col(AuthToken.expires_at) > utcnow(),
+                   col(User.is_active).is_(True))
         )
 
 
@@ -51,8 +51,8 @@ def claim(engine: Engine, *, user_id: int, key: str, print_: str, stale_after: f
     """Register the key as in flight, or say how an earlier request under it ended."""
     for _ in range(2):  # a concurrent insert of the same key makes the first attempt lose the race
         with Session(engine) as session:
-            row = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.user_id == user_id,
-                                                                 IdempotencyRecord.key == key))
+            row = session.scalar(select(IdempotencyRecord).where(col(IdempotencyRecord.user_id) == user_id,
+                                                                 col(IdempotencyRecord.key) == key))
             if row is None:
                 row = IdempotencyRecord(user_id=user_id, key=key, fingerprint=print_)
                 session.add(row)
@@ -82,7 +82,7 @@ def _existing(session: Session, row: IdempotencyRecord, print_: str, stale_after
 
 def mark_committed(session: Session, record_id: int) -> None:
     """Inside the request's own transaction: the change and this mark commit together."""
-    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id)
+    session.execute(update(IdempotencyRecord).where(col(IdempotencyRecord.id) == record_id)
                     .values(state="committed", updated_at=utcnow()))
 
 
@@ -90,15 +90,15 @@ def finish(engine: Engine, record_id: int, status_code: int, content_type: str |
     """Store the response for replays; forget the key when the outcome says 'try again'."""
     with Session(engine) as session:
         if status_code >= 500 or status_code in (409, 429):
-            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id,
-                                                            IdempotencyRecord.state == "in_flight"))
+            session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.id) == record_id,
+                                                            col(IdempotencyRecord.state) == "in_flight"))
         else:
-            session.execute(update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(
+            session.execute(update(IdempotencyRecord).where(col(IdempotencyRecord.id) == record_id).values(
                 state="done", status_code=status_code, content_type=content_type, body=body, updated_at=utcnow()))
         session.commit()
 
 
 def purge(session: Session, *, older_than: timedelta) -> int:
     """Forget keys older than ``older_than``; returns how many."""
-    result = session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - older_than))
+    result = session.exec(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < utcnow() - older_than))
     return result.rowcount or 0

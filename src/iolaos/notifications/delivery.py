@@ -25,18 +25,21 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.models import User
 from iolaos.config import Settings
 from iolaos.db import session_scope
+from iolaos.kit.ids import saved_id
+from iolaos.kit.tables import table_of
 from iolaos.kit.time import utcnow
 from iolaos.notifications.channels import Message, Sender, SendError, Skip, Subscription
 from iolaos.notifications.models import DeliveryAttempt, Notification, NotificationDelivery, PushSubscription
 from iolaos.volunteers.models import Volunteer
 
 log = logging.getLogger(__name__)
-_d = NotificationDelivery.__table__
+_d = table_of(NotificationDelivery)
+_attempt = table_of(DeliveryAttempt)
 
 
 def worker_name() -> str:
@@ -62,17 +65,17 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 def recover(engine: Engine, now: datetime) -> int:
     """Deliveries whose sender died (lease over, still ``sending``) become ``unknown``; returns how many."""
     with session_scope(engine) as session:
-        stale = list(session.scalars(select(NotificationDelivery).where(NotificationDelivery.status == "sending",
-                                                                        NotificationDelivery.lease_until < now)))
+        stale = list(session.scalars(select(NotificationDelivery).where(col(NotificationDelivery.status) == "sending",
+                                                                        col(NotificationDelivery.lease_until) < now)))
         for d in stale:
-            done = session.execute(update(_d).where(_d.c.id == d.id, _d.c.status == "sending",
+            done = session.exec(update(_d).where(_d.c.id == d.id, _d.c.status == "sending",
                                                     _d.c.lease_owner == d.lease_owner)
                                    .values(status="unknown", lease_owner=None, lease_until=None, updated_at=now,
                                            last_error="interrupted while sending; not sent again (it may have "
                                                       "arrived)")).rowcount
             if done:
-                session.execute(update(DeliveryAttempt.__table__)
-                                .where(DeliveryAttempt.delivery_id == d.id, DeliveryAttempt.finished_at.is_(None))
+                session.execute(update(_attempt)
+                                .where(_attempt.c.delivery_id == d.id, _attempt.c.finished_at.is_(None))
                                 .values(finished_at=now, outcome="interrupted",
                                         detail=f"{d.lease_owner} stopped before recording the outcome"))
     return len(stale)
@@ -82,13 +85,13 @@ def claim_next(engine: Engine, settings: Settings, worker: str, now: datetime) -
     """Take the next due delivery (life-safety first), or None when nothing is due."""
     with session_scope(engine) as session:
         candidates = session.execute(
-            select(NotificationDelivery.id, NotificationDelivery.attempts)
-            .join(Notification, Notification.id == NotificationDelivery.notification_id)
-            .where(NotificationDelivery.status == "pending", NotificationDelivery.next_attempt_at <= now)
-            .order_by(Notification.life_safety.desc(), NotificationDelivery.next_attempt_at, NotificationDelivery.id)
+            select(col(NotificationDelivery.id), col(NotificationDelivery.attempts))
+            .join(Notification, col(Notification.id) == col(NotificationDelivery.notification_id))
+            .where(col(NotificationDelivery.status) == "pending", col(NotificationDelivery.next_attempt_at) <= now)
+            .order_by(col(Notification.life_safety).desc(), col(NotificationDelivery.next_attempt_at), col(NotificationDelivery.id))
             .limit(8)).all()
         for delivery_id, attempts in candidates:
-            won = session.execute(update(_d).where(_d.c.id == delivery_id, _d.c.status == "pending")
+            won = session.exec(update(_d).where(_d.c.id == delivery_id, _d.c.status == "pending")
                                   .values(status="sending", lease_owner=worker, attempts=attempts + 1,
                                           lease_until=now + timedelta(seconds=settings.notify_lease_seconds),
                                           updated_at=now)).rowcount
@@ -105,14 +108,14 @@ def _claimed(session: Session, delivery_id: int, attempt: int) -> Claimed:
     n = session.get(Notification, delivery.notification_id)
     assert n is not None
     user = session.get(User, n.user_id)
-    volunteer = session.scalar(select(Volunteer).where(Volunteer.user_id == n.user_id))
-    message = Message(delivery_id=delivery_id, notification_id=n.id, title=n.title, body=n.body, url=n.url,
+    volunteer = session.scalar(select(Volunteer).where(col(Volunteer.user_id) == n.user_id))
+    message = Message(delivery_id=delivery_id, notification_id=saved_id(n), title=n.title, body=n.body, url=n.url,
                       life_safety=n.life_safety,
                       email=(user.email if user else None) or (volunteer.email if volunteer else None),
                       phone=(user.phone if user else None) or (volunteer.phone if volunteer else None))
     if delivery.channel == "push":
-        message.subscriptions = [Subscription(s.id, s.endpoint, s.p256dh, s.auth) for s in session.scalars(
-            select(PushSubscription).where(PushSubscription.user_id == n.user_id).order_by(PushSubscription.id))]
+        message.subscriptions = [Subscription(saved_id(s), s.endpoint, s.p256dh, s.auth) for s in session.scalars(
+            select(PushSubscription).where(col(PushSubscription.user_id) == n.user_id).order_by(col(PushSubscription.id)))]
     return Claimed(delivery.channel, attempt, message)
 
 
@@ -133,15 +136,15 @@ def finish(engine: Engine, settings: Settings, worker: str, claimed: Claimed, no
     if status == "pending":
         values["next_attempt_at"] = now + backoff(settings, claimed.attempt)
     with session_scope(engine) as session:
-        mine = session.execute(update(_d).where(_d.c.id == message.delivery_id, _d.c.status == "sending",
+        mine = session.exec(update(_d).where(_d.c.id == message.delivery_id, _d.c.status == "sending",
                                                 _d.c.lease_owner == worker).values(**values)).rowcount
-        session.execute(update(DeliveryAttempt.__table__)
-                        .where(DeliveryAttempt.delivery_id == message.delivery_id,
-                               DeliveryAttempt.number == claimed.attempt)
+        session.execute(update(_attempt)
+                        .where(_attempt.c.delivery_id == message.delivery_id,
+                               _attempt.c.number == claimed.attempt)
                         .values(finished_at=now, outcome=outcome if mine else f"late_{outcome}"[:20],
                                 detail=detail[:500]))
         if message.gone:
-            session.execute(delete(PushSubscription).where(PushSubscription.id.in_(message.gone)))
+            session.execute(delete(PushSubscription).where(col(PushSubscription.id).in_(message.gone)))
     if not mine:
         log.warning("delivery %s: lease lost before the outcome (%s) was recorded", message.delivery_id, outcome)
     return status

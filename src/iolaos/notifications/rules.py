@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.models import User
 from iolaos.field.models import PositionReport
@@ -104,22 +104,22 @@ def notices(session: Session, rules: dict[str, dict[str, Any]], record: AuditRec
 def _role_users(session: Session, organisations: set[int], roles: tuple[str, ...]) -> set[int]:
     if not organisations:
         return set()
-    return set(session.scalars(select(User.id).where(User.organisation_id.in_(sorted(organisations)),
-                                                     User.role.in_(roles), User.is_active)))
+    return set(session.scalars(select(col(User.id)).where(col(User.organisation_id).in_(sorted(organisations)),
+                                                     col(User.role).in_(roles), col(User.is_active))))
 
 
 def _proposed_volunteers(session: Session, rule: dict, ctx: dict) -> set[int]:
     ids = ctx.get("volunteers", set())
     if not ids:
         return set()
-    return {u for u in session.scalars(select(Volunteer.user_id).where(Volunteer.id.in_(sorted(ids)))) if u}
+    return {u for u in session.scalars(select(col(Volunteer.user_id)).where(col(Volunteer.id).in_(sorted(ids)))) if u}
 
 
 def _volunteer_leaders(session: Session, rule: dict, ctx: dict) -> set[int]:
     ids = ctx.get("volunteers", set())
     if not ids:
         return set()
-    orgs = set(session.scalars(select(Volunteer.organisation_id).where(Volunteer.id.in_(sorted(ids)))))
+    orgs = set(session.scalars(select(col(Volunteer.organisation_id)).where(col(Volunteer.id).in_(sorted(ids)))))
     return _role_users(session, orgs, tuple(rule.get("roles", ["leader"])))
 
 
@@ -133,9 +133,9 @@ def _nearby_team_leaders(session: Session, rule: dict, ctx: dict) -> set[int]:
 
 def _responsible_dispatcher(session: Session, rule: dict, ctx: dict) -> set[int]:
     patrol_id = ctx.get("patrol_id")
-    holder = session.scalars(select(Responsibility).where(Responsibility.subject_type == "patrol",
-                                                          Responsibility.subject_id == patrol_id)
-                             .order_by(Responsibility.since.desc(), Responsibility.id.desc()).limit(1)).first()
+    holder = session.scalars(select(Responsibility).where(col(Responsibility.subject_type) == "patrol",
+                                                          col(Responsibility.subject_id) == patrol_id)
+                             .order_by(col(Responsibility.since).desc(), col(Responsibility.id).desc()).limit(1)).first()
     if holder is None:
         return set()
     if holder.holder_user_id is not None:
@@ -194,22 +194,22 @@ def _incident_nearby(session: Session, rule: dict, record: AuditRecord, data: di
     lon, lat, zone_id = float(data["lon"]), float(data["lat"]), data.get("zone_id")
     orgs = _orgs_near(session, lon, lat, float(rule.get("radius_km", 10.0)))
     if zone_id is not None:  # teams whose area holds the place
-        orgs |= set(session.scalars(select(OrganisationZone.organisation_id)
-                                    .join(Organisation, Organisation.id == OrganisationZone.organisation_id)
+        orgs |= set(session.scalars(select(col(OrganisationZone.organisation_id))
+                                    .join(Organisation, col(Organisation.id) == col(OrganisationZone.organisation_id))
                                     .where(OrganisationZone.zone_id == zone_id,
-                                           Organisation.kind == "volunteer_org")))
+                                           col(Organisation.kind) == "volunteer_org")))
     kind = {"smoke": "Καπνός · Smoke", "wildfire": "Πυρκαγιά · Wildfire"}.get(data["kind"], data["kind"])
     return (f"{kind}", f"{_zone_name(session, zone_id)} (#{record.subject_id})", {"nearby_orgs": orgs})
 
 
 def _orgs_near(session: Session, lon: float, lat: float, radius_km: float) -> set[int]:
     """Organisations executing an active patrol whose last position lies within ``radius_km`` of the point."""
-    last = (select(PositionReport.patrol_id, func.max(PositionReport.id).label("last_id"))
-            .group_by(PositionReport.patrol_id).subquery())
-    rows = session.execute(select(Patrol.organisation_id, PositionReport.point)
+    last = (select(col(PositionReport.patrol_id), func.max(col(PositionReport.id)).label("last_id"))
+            .group_by(col(PositionReport.patrol_id)).subquery())
+    rows = session.execute(select(col(Patrol.organisation_id), col(PositionReport.point))
                            .join(last, last.c.patrol_id == Patrol.id)
-                           .join(PositionReport, PositionReport.id == last.c.last_id)
-                           .where(Patrol.status == "active")).all()
+                           .join(PositionReport, col(PositionReport.id) == last.c.last_id)
+                           .where(col(Patrol.status) == "active")).all()
     near = set()
     for org_id, point in rows:
         scale = math.cos(math.radians(lat))
@@ -226,10 +226,10 @@ def _alert(kind: str, title: str) -> Callable[[Session, dict, AuditRecord, dict]
         patrol = session.get(Patrol, int(record.subject_id))
         if patrol is None:
             return None
-        crew_orgs = set(session.scalars(select(Volunteer.organisation_id)
-                                        .join(Assignment, Assignment.volunteer_id == Volunteer.id)
-                                        .where(Assignment.patrol_id == patrol.id,
-                                               Assignment.status.in_(("accepted", "checked_in")))))
+        crew_orgs = set(session.scalars(select(col(Volunteer.organisation_id))
+                                        .join(Assignment, col(Assignment.volunteer_id) == col(Volunteer.id))
+                                        .where(col(Assignment.patrol_id) == patrol.id,
+                                               col(Assignment.status).in_(("accepted", "checked_in")))))
         teams = crew_orgs | ({patrol.organisation_id} if patrol.organisation_id else set())
         return (title, f"{_zone_name(session, patrol.zone_id)} (#{patrol.id})",
                 {"patrol_id": patrol.id, "team_orgs": teams})
@@ -250,10 +250,10 @@ def _risk_tomorrow(session: Session, rule: dict, record: AuditRecord, data: dict
     area: set[int] = set()
     for zone_id in zones:
         area |= tree.below({zone_id}) | set(tree.ancestors(zone_id))
-    orgs = set(session.scalars(select(OrganisationZone.organisation_id)
-                               .where(OrganisationZone.zone_id.in_(sorted(area)))))
+    orgs = set(session.scalars(select(col(OrganisationZone.organisation_id))
+                               .where(col(OrganisationZone.zone_id).in_(sorted(area)))))
     regions = sorted(z for z in zones if tree.by_id[z].kind == "region")  # a whole region: all its teams
-    orgs |= set(session.scalars(select(Organisation.id).where(Organisation.region_id.in_(regions)))) if regions \
+    orgs |= set(session.scalars(select(col(Organisation.id)).where(col(Organisation.region_id).in_(regions)))) if regions \
         else set()
     names = sorted(f"{tree.by_id[z].name_el} {c}" for z, c in zones.items())
     body = ", ".join(names[:5]) + (f" +{len(names) - 5}" if len(names) > 5 else "")

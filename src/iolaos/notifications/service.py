@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.models import User
 from iolaos.auth.principal import Principal, organisation_ids
@@ -16,6 +16,7 @@ from iolaos.config import Settings
 from iolaos.errors import InvalidInput
 from iolaos.journal import service as journal
 from iolaos.journal.models import AuditRecord
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.notifications import rules as rules_mod
 from iolaos.notifications.models import (
@@ -65,12 +66,12 @@ def enqueue(session: Session, record: AuditRecord, data: dict[str, Any], *, tabl
     now = record.occurred_at
     written = []
     for notice in rules_mod.notices(session, table, record, data):
-        people = session.execute(select(User.id, User.organisation_id, User.role).where(
-            User.id.in_(sorted(notice.users)), User.is_active)).all()
-        resting = dict(session.execute(select(Volunteer.user_id, Volunteer.status).where(
-            Volunteer.user_id.in_(sorted(notice.users)), Volunteer.status.in_(RESTING))).all())
+        people = session.execute(select(col(User.id), col(User.organisation_id), col(User.role)).where(
+            col(User.id).in_(sorted(notice.users)), col(User.is_active))).all()
+        resting = dict(session.execute(select(col(Volunteer.user_id), col(Volunteer.status)).where(
+            col(Volunteer.user_id).in_(sorted(notice.users)), col(Volunteer.status).in_(RESTING))).all())
         prefs = {p.user_id: p for p in session.scalars(select(NotificationPreference).where(
-            NotificationPreference.user_id.in_(sorted(notice.users))))}
+            col(NotificationPreference.user_id).in_(sorted(notice.users))))}
         for user_id, org_id, role in sorted(people):
             suppressed = resting.get(user_id) if not notice.life_safety else None
             row = Notification(audit_seq=record.seq, rule=notice.rule, user_id=user_id, organisation_id=org_id,
@@ -86,7 +87,7 @@ def enqueue(session: Session, record: AuditRecord, data: dict[str, Any], *, tabl
             pref = prefs.get(user_id)
             chosen = pref.channel_list if pref is not None else default_channels
             due = now if notice.life_safety else quiet_until(pref, now)
-            session.add_all([NotificationDelivery(notification_id=row.id, channel=c, next_attempt_at=due,
+            session.add_all([NotificationDelivery(notification_id=saved_id(row), channel=c, next_attempt_at=due,
                                                   updated_at=now)
                              for c in CHANNELS if c in chosen and c in notice.channels])
     session.flush()
@@ -120,8 +121,8 @@ def quiet_until(pref: NotificationPreference | None, at: datetime) -> datetime:
 # --- preferences and subscriptions (the signed-in user's own) -------------------------------------------------
 def preferences(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
     """The caller's channels and quiet hours (the defaults until they choose)."""
-    pref = session.scalar(select(NotificationPreference).where(NotificationPreference.user_id == principal.user_id))
-    subscriptions = session.scalar(select(PushSubscription.id).where(PushSubscription.user_id == principal.user_id)
+    pref = session.scalar(select(NotificationPreference).where(col(NotificationPreference.user_id) == principal.user_id))
+    subscriptions = session.scalar(select(col(PushSubscription.id)).where(col(PushSubscription.user_id) == principal.user_id)
                                    .limit(1))
     return {"channels": pref.channel_list if pref else list(settings.notify_channels_default),
             "quiet_start": _hhmm(pref.quiet_start) if pref else None,
@@ -134,7 +135,7 @@ def set_preferences(session: Session, principal: Principal, settings: Settings, 
     """Choose channels and quiet hours; journalled."""
     if (quiet_start is None) != (quiet_end is None):
         raise InvalidInput("give both ends of the quiet hours, or neither", code="invalid_quiet_hours")
-    pref = session.scalar(select(NotificationPreference).where(NotificationPreference.user_id == principal.user_id))
+    pref = session.scalar(select(NotificationPreference).where(col(NotificationPreference.user_id) == principal.user_id))
     if pref is None:
         pref = NotificationPreference(user_id=principal.user_id)
         session.add(pref)
@@ -150,7 +151,7 @@ def set_preferences(session: Session, principal: Principal, settings: Settings, 
 
 def subscribe(session: Session, principal: Principal, *, endpoint: str, p256dh: str, auth: str) -> None:
     """Register (or move to the caller) a browser's push subscription; journalled without the endpoint itself."""
-    row = session.scalar(select(PushSubscription).where(PushSubscription.endpoint == endpoint))
+    row = session.scalar(select(PushSubscription).where(col(PushSubscription.endpoint) == endpoint))
     if row is None:
         row = PushSubscription(user_id=principal.user_id, endpoint=endpoint, p256dh=p256dh, auth=auth)
         session.add(row)
@@ -163,8 +164,8 @@ def subscribe(session: Session, principal: Principal, *, endpoint: str, p256dh: 
 
 def unsubscribe(session: Session, principal: Principal, *, endpoint: str) -> bool:
     """Forget the caller's subscription for ``endpoint``; journalled when there was one."""
-    gone = session.execute(delete(PushSubscription).where(PushSubscription.endpoint == endpoint,
-                                                          PushSubscription.user_id == principal.user_id)).rowcount
+    gone = session.exec(delete(PushSubscription).where(col(PushSubscription.endpoint) == endpoint,
+                                                       col(PushSubscription.user_id) == principal.user_id)).rowcount
     if gone:
         journal.record(session, actor=principal.actor, action="notification.unsubscribe", subject_type="user",
                        subject_id=principal.user_id, data={"subscription": _fingerprint(endpoint)})
@@ -191,18 +192,18 @@ def _hhmm(minutes: int | None) -> str | None:
 def list_visible(session: Session, principal: Principal, *, mine: bool, limit: int) -> list[dict[str, Any]]:
     """Notifications with each channel's delivery status: the caller's own, or (console) those of people in
     organisations whose volunteers the caller may read."""
-    query = select(Notification, User.full_name).join(User, User.id == Notification.user_id)
+    query = select(Notification, col(User.full_name)).join(User, col(User.id) == col(Notification.user_id))
     if mine or not principal.can("volunteer.read"):
-        query = query.where(Notification.user_id == principal.user_id)
+        query = query.where(col(Notification.user_id) == principal.user_id)
     else:
         allowed = organisation_ids(session, principal, "volunteer.read")
         if allowed is not None:
-            query = query.where(Notification.organisation_id.in_(sorted(allowed | {principal.organisation_id})))
-    rows = session.execute(query.order_by(Notification.id.desc()).limit(limit)).all()
+            query = query.where(col(Notification.organisation_id).in_(sorted(allowed | {principal.organisation_id})))
+    rows = session.execute(query.order_by(col(Notification.id).desc()).limit(limit)).all()
     ids = [n.id for n, _ in rows]
     deliveries: dict[int, list[NotificationDelivery]] = {}
-    for d in session.scalars(select(NotificationDelivery).where(NotificationDelivery.notification_id.in_(ids or [-1]))
-                             .order_by(NotificationDelivery.id)):
+    for d in session.scalars(select(NotificationDelivery).where(col(NotificationDelivery.notification_id).in_(ids or [-1]))
+                             .order_by(col(NotificationDelivery.id))):
         deliveries.setdefault(d.notification_id, []).append(d)
     return [_out(n, name, deliveries.get(n.id, [])) for n, name in rows]
 
@@ -218,5 +219,5 @@ def _out(n: Notification, name: str, deliveries: list[NotificationDelivery]) -> 
 
 def attempts_of(session: Session, delivery_id: int) -> list[DeliveryAttempt]:
     """Every attempt of one delivery, in order (tests and operators)."""
-    return list(session.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == delivery_id)
-                                .order_by(DeliveryAttempt.number)))
+    return list(session.scalars(select(DeliveryAttempt).where(col(DeliveryAttempt.delivery_id) == delivery_id)
+                                .order_by(col(DeliveryAttempt.number))))

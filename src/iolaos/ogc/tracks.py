@@ -23,7 +23,7 @@ import shapely
 from shapely.geometry import LineString, Point, box
 from sqlalchemy import LargeBinary, Select, case, func, over, select, type_coerce
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.errors import Forbidden
@@ -58,22 +58,22 @@ class TrackRow:
 def _scoped(query: Select[Any], allowed: set[int] | None) -> Select[Any]:
     if allowed is None:
         return query
-    return query.join(Volunteer, Volunteer.id == _pr.volunteer_id).where(Volunteer.organisation_id.in_(allowed))
+    return query.join(Volunteer, col(Volunteer.id) == _pr.volunteer_id).where(col(Volunteer.organisation_id).in_(allowed))
 
 
 def _aggregate(ids: list[int], allowed: set[int] | None, interval: Interval | None) -> Select[Any]:
     """Per visible patrol with positions: its summary, in the order of the patrols list (shift start, id)."""
-    query = _scoped(select(Patrol.id, Patrol.zone_id, Patrol.status, Patrol.shift_start, Patrol.shift_end,
+    query = _scoped(select(col(Patrol.id), col(Patrol.zone_id), col(Patrol.status), col(Patrol.shift_start), col(Patrol.shift_end),
                            func.count().label("n"), func.count(_pr.volunteer_id.distinct()),
                            func.min(_pr.at), func.max(_pr.at))
-                    .select_from(_pr).join(Patrol, Patrol.id == _pr.patrol_id)
+                    .select_from(_pr).join(Patrol, col(Patrol.id) == _pr.patrol_id)
                     .where(_pr.patrol_id.in_(ids)), allowed)
-    query = query.group_by(Patrol.id, Patrol.zone_id, Patrol.status, Patrol.shift_start, Patrol.shift_end)
+    query = query.group_by(col(Patrol.id), col(Patrol.zone_id), col(Patrol.status), col(Patrol.shift_start), col(Patrol.shift_end))
     if interval is not None and interval.start is not None:
         query = query.having(func.max(_pr.at) >= interval.start)
     if interval is not None and interval.end is not None:
         query = query.having(func.min(_pr.at) <= interval.end)
-    return query.order_by(Patrol.shift_start, Patrol.id)
+    return query.order_by(col(Patrol.shift_start), col(Patrol.id))
 
 
 def _postgis_bbox(bbox: BBox) -> Any:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos import i18n
 from iolaos.organisations.models import Organisation
@@ -21,8 +21,8 @@ def names(session: Session, ids: Iterable[int | None], lang: str | None = None) 
     if not wanted:
         return {}
     lang = lang or i18n.current_language()
-    rows = session.execute(select(Organisation.id, Organisation.name_el, Organisation.name_en)
-                           .where(Organisation.id.in_(wanted)))
+    rows = session.execute(select(col(Organisation.id), col(Organisation.name_el), col(Organisation.name_en))
+                           .where(col(Organisation.id).in_(wanted)))
     return {r.id: (r.name_el if lang == "el" else r.name_en) or r.name_el for r in rows}
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth import service as auth_service
 from iolaos.auth.principal import Principal, ensure_in_scope, organisation_ids
 from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import ACTION_CATEGORIES, Organisation, OrganisationZone
 from iolaos.organisations.schemas import (
@@ -42,7 +43,7 @@ def _categories_text(categories: list[str]) -> str:
 
 
 def _zones_by_code(session: Session, codes: list[str]) -> list[Zone]:
-    found = {z.code: z for z in session.scalars(select(Zone).where(Zone.code.in_(codes)))} if codes else {}
+    found = {z.code: z for z in session.scalars(select(Zone).where(col(Zone.code).in_(codes)))} if codes else {}
     missing = sorted(set(codes) - set(found))
     if missing:
         raise InvalidInput({"message": "unknown zone codes", "codes": missing}, code="unknown_zone")
@@ -52,7 +53,7 @@ def _zones_by_code(session: Session, codes: list[str]) -> list[Zone]:
 def _region_id(session: Session, code: str | None) -> int | None:
     if code is None:
         return None
-    zone = session.scalar(select(Zone).where(Zone.code == code))
+    zone = session.scalar(select(Zone).where(col(Zone.code) == code))
     if zone is None or zone.kind != "region":
         raise InvalidInput(f"{code!r} is not a region code", code="unknown_zone")
     return zone.id
@@ -61,7 +62,7 @@ def _region_id(session: Session, code: str | None) -> int | None:
 def _registry_free(session: Session, registry_number: str | None, own_id: int | None = None) -> None:
     if registry_number is None:
         return
-    other = session.scalar(select(Organisation.id).where(Organisation.registry_number == registry_number))
+    other = session.scalar(select(col(Organisation.id)).where(col(Organisation.registry_number) == registry_number))
     if other is not None and other != own_id:
         raise Conflict("another organisation has this registry number", code="duplicate_registry_number")
 
@@ -72,7 +73,7 @@ def create(session: Session, *, principal: Principal, data: OrganisationCreate) 
     ensure_in_scope(session, principal, "organisation.write", parent_id, what="parent organisation")
     _check_volunteer_fields(data.kind, data.registry_number, list(data.action_categories))
     _registry_free(session, data.registry_number)
-    parent = session.get(Organisation, parent_id)
+    parent = session.get_one(Organisation, parent_id)  # it exists: the scope check above found it
     region_id = _region_id(session, data.region_code) if data.region_code else parent.region_id
     if parent.region_id is not None and region_id != parent.region_id:
         raise InvalidInput("an organisation works in the region of the organisation above it", code="invalid_region")
@@ -83,7 +84,8 @@ def create(session: Session, *, principal: Principal, data: OrganisationCreate) 
     session.flush()
     _set_zones(session, org, _zones_by_code(session, data.zone_codes))
     journal.record(session, actor=principal.actor, action="organisation.create", subject_type="organisation",
-                   subject_id=org.id, data=data.model_dump(mode="json"), topics=[f"org:{org.id}", f"org:{parent_id}"])
+                   subject_id=saved_id(org), data=data.model_dump(mode="json"),
+                   topics=[f"org:{org.id}", f"org:{parent_id}"])
     return org
 
 
@@ -99,15 +101,15 @@ def update(session: Session, *, principal: Principal, org_id: int, data: Organis
         raise Conflict("you cannot deactivate your own organisation", code="self_lockout")
     before = {k: getattr(org, k) for k in changes if k != "action_categories"}
     # Deactivation revokes its members' tokens, so reactivating later does not bring old sessions back.
-    revoked = auth_service.revoke_organisation_tokens(session, org.id) if (
+    revoked = auth_service.revoke_organisation_tokens(session, saved_id(org)) if (
         changes.get("active") is False and org.active) else 0
     for key, value in changes.items():
         setattr(org, key, _categories_text(value) if key == "action_categories" else value)
     org.updated_at = utcnow()
     session.flush()
-    data = {"before": before, "after": changes} | ({"tokens_revoked": revoked} if revoked else {})
+    diff = {"before": before, "after": changes} | ({"tokens_revoked": revoked} if revoked else {})
     journal.record(session, actor=principal.actor, action="organisation.update", subject_type="organisation",
-                   subject_id=org.id, data=data, topics=[f"org:{org.id}"])
+                   subject_id=saved_id(org), data=diff, topics=[f"org:{org.id}"])
     return org
 
 
@@ -116,13 +118,13 @@ def set_jurisdiction(session: Session, *, principal: Principal, org_id: int, zon
     org = get_visible(session, principal, org_id, action="organisation.write")
     _set_zones(session, org, _zones_by_code(session, zone_codes))
     journal.record(session, actor=principal.actor, action="organisation.jurisdiction", subject_type="organisation",
-                   subject_id=org.id, data={"zone_codes": zone_codes}, topics=[f"org:{org.id}"])
+                   subject_id=saved_id(org), data={"zone_codes": zone_codes}, topics=[f"org:{org.id}"])
     return org
 
 
 def _set_zones(session: Session, org: Organisation, zones: list[Zone]) -> None:
-    session.execute(delete(OrganisationZone).where(OrganisationZone.organisation_id == org.id))
-    session.add_all([OrganisationZone(organisation_id=org.id, zone_id=z.id) for z in zones])
+    session.execute(delete(OrganisationZone).where(col(OrganisationZone.organisation_id) == org.id))
+    session.add_all([OrganisationZone(organisation_id=saved_id(org), zone_id=saved_id(z)) for z in zones])
     session.flush()
 
 
@@ -133,7 +135,7 @@ def get_visible(session: Session, principal: Principal, org_id: int, *,
     org = session.get(Organisation, org_id)
     if org is None:
         raise NotFound("no such organisation")
-    ensure_in_scope(session, principal, action, org.id, what="organisation")
+    ensure_in_scope(session, principal, action, saved_id(org), what="organisation")
     return org
 
 
@@ -141,11 +143,11 @@ def list_visible(session: Session, principal: Principal, *, kind: str | None, li
                  ) -> list[Organisation]:
     """Organisations in the caller's read scope."""
     allowed = organisation_ids(session, principal, "organisation.read")
-    query = select(Organisation).order_by(Organisation.id)
+    query = select(Organisation).order_by(col(Organisation.id))
     if allowed is not None:
-        query = query.where(Organisation.id.in_(allowed))
+        query = query.where(col(Organisation.id).in_(allowed))
     if kind:
-        query = query.where(Organisation.kind == kind)
+        query = query.where(col(Organisation.kind) == kind)
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
@@ -153,17 +155,17 @@ def to_out(session: Session, orgs: list[Organisation]) -> list[OrganisationOut]:
     """Organisations with their region and jurisdiction codes, in two queries."""
     ids = [o.id for o in orgs]
     zone_rows = session.execute(
-        select(OrganisationZone.organisation_id, Zone.code).join(Zone, Zone.id == OrganisationZone.zone_id)
-        .where(OrganisationZone.organisation_id.in_(ids)).order_by(Zone.code)
+        select(col(OrganisationZone.organisation_id), col(Zone.code)).join(Zone, col(Zone.id) == col(OrganisationZone.zone_id))
+        .where(col(OrganisationZone.organisation_id).in_(ids)).order_by(col(Zone.code))
     ).all() if ids else []
     zones: dict[int, list[str]] = {}
     for oid, code in zone_rows:
         zones.setdefault(oid, []).append(code)
     region_ids = {o.region_id for o in orgs if o.region_id}
-    regions = dict(session.execute(select(Zone.id, Zone.code).where(Zone.id.in_(region_ids))).all()) \
+    regions = dict(session.execute(select(col(Zone.id), col(Zone.code)).where(col(Zone.id).in_(region_ids))).all()) \
         if region_ids else {}
-    return [OrganisationOut(id=o.id, kind=o.kind, name_el=o.name_el, name_en=o.name_en, parent_id=o.parent_id,
+    return [OrganisationOut(id=saved_id(o), kind=o.kind, name_el=o.name_el, name_en=o.name_en, parent_id=o.parent_id,
                             region_code=regions.get(o.region_id), registry_number=o.registry_number,
-                            action_categories=o.categories, active=o.active, zone_codes=zones.get(o.id, []),
+                            action_categories=o.categories, active=o.active, zone_codes=zones.get(saved_id(o), []),
                             radio_channels=o.radio_channels)
             for o in orgs]

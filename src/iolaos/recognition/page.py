@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import date, datetime
 from html import escape
 from zoneinfo import ZoneInfo
@@ -44,7 +45,7 @@ def _num(value: float, lang: str) -> str:
     return text.replace(".", ",") if lang == "el" else text
 
 
-def _table(headers: list[str], rows: list[list[str]], numeric: set[int] = frozenset(), empty: str = "") -> str:
+def _table(headers: list[str], rows: list[list[str]], numeric: Set[int] = frozenset(), empty: str = "") -> str:
     if not rows:
         return f"<p class='note'>{escape(empty)}</p>"
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)

@@ -19,12 +19,13 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, ensure_in_scope
 from iolaos.errors import NotFound
 from iolaos.journal.models import AuditRecord, JournalHead
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import as_utc, utcnow
 from iolaos.organisations.models import Organisation
 from iolaos.recognition.schemas import (
@@ -82,8 +83,8 @@ def _head(session: Session) -> JournalHead:
 
 def shifts(session: Session, period: Period, head: int) -> list[Shift]:
     """Every volunteer's part of every ``patrol.check_out`` record in the period, oldest first."""
-    rows = session.execute(_in_period(select(AuditRecord.seq, AuditRecord.occurred_at, AuditRecord.data)
-                                      .where(AuditRecord.action == "patrol.check_out"), period, head)
+    rows = session.execute(_in_period(select(col(AuditRecord.seq), col(AuditRecord.occurred_at), col(AuditRecord.data))
+                                      .where(col(AuditRecord.action) == "patrol.check_out"), period, head)
                            .order_by(AuditRecord.seq)).all()
     found = []
     for seq, at, raw in rows:
@@ -101,18 +102,18 @@ def shifts(session: Session, period: Period, head: int) -> list[Shift]:
 def reports(session: Session, period: Period, head: int, *, user_ids: Iterable[int] | None = None,
             organisation_id: int | None = None) -> list[Report]:
     """Incidents reported in the period by these accounts (or this organisation's), with Fire Service confirmation."""
-    query = select(AuditRecord).where(AuditRecord.action == "incident.report")
+    query = select(AuditRecord).where(col(AuditRecord.action) == "incident.report")
     if user_ids is not None:
-        query = query.where(AuditRecord.actor_user_id.in_(set(user_ids) or {-1}))
+        query = query.where(col(AuditRecord.actor_user_id).in_(set(user_ids) or {-1}))
     if organisation_id is not None:
-        query = query.where(AuditRecord.actor_organisation_id == organisation_id)
-    rows = list(session.scalars(_in_period(query, period, head).order_by(AuditRecord.seq)))
+        query = query.where(col(AuditRecord.actor_organisation_id) == organisation_id)
+    rows = list(session.scalars(_in_period(query, period, head).order_by(col(AuditRecord.seq))))
     confirmations = _confirmations(session, {r.subject_id for r in rows}, head)
     found = []
     for record in rows:
         first = next((c for c in confirmations.get(record.subject_id, []) if c.seq > record.seq), None)
         confirmed = None
-        if first is not None:
+        if first is not None and first.actor_organisation_id is not None:  # confirmers are members of a fire org
             confirmed = ConfirmedSighting(
                 incident_id=int(record.subject_id), kind=json.loads(record.data).get("kind"),
                 reported_at=as_utc(record.occurred_at), report_seq=record.seq, reported_by_user_id=record.actor_user_id,
@@ -126,11 +127,11 @@ def _confirmations(session: Session, incident_ids: set[str], head: int) -> dict[
     """Transitions to a confirming status made by Fire Service people, per incident, oldest first."""
     if not incident_ids:
         return {}
-    fire = set(session.scalars(select(Organisation.id).where(Organisation.kind.in_(CONFIRMERS))))
+    fire = set(session.scalars(select(col(Organisation.id)).where(col(Organisation.kind).in_(CONFIRMERS))))
     rows = session.scalars(select(AuditRecord).where(
-        AuditRecord.action == "incident.transition", AuditRecord.subject_type == "incident",
-        AuditRecord.subject_id.in_(incident_ids), AuditRecord.actor_organisation_id.in_(fire or {-1}),
-        AuditRecord.seq <= head).order_by(AuditRecord.seq))
+        col(AuditRecord.action) == "incident.transition", col(AuditRecord.subject_type) == "incident",
+        col(AuditRecord.subject_id).in_(incident_ids), col(AuditRecord.actor_organisation_id).in_(fire or {-1}),
+        col(AuditRecord.seq) <= head).order_by(col(AuditRecord.seq)))
     found: dict[str, list[AuditRecord]] = defaultdict(list)
     for record in rows:
         if json.loads(record.data).get("to") in CONFIRMING:
@@ -160,14 +161,14 @@ def volunteer_statement(session: Session, *, principal: Principal, volunteer_id:
     ensure_in_scope(session, principal, "recognition.read", volunteer.organisation_id,
                     is_self=volunteer.user_id is not None and volunteer.user_id == principal.user_id,
                     what="volunteer")
-    org = session.get(Organisation, volunteer.organisation_id)
+    org = session.get_one(Organisation, volunteer.organisation_id)
     head = _head(session)
     services = [s.service for s in shifts(session, period, head.audit_seq) if s.volunteer_id == volunteer.id]
     found = reports(session, period, head.audit_seq, user_ids=[volunteer.user_id] if volunteer.user_id else [])
     confirmed = [r.confirmed for r in found if r.confirmed is not None]
     used = len({s.seq for s in services}) + len(found) + len(confirmed)
     return VolunteerStatement(
-        volunteer_id=volunteer.id, volunteer_name=volunteer.full_name, organisation_id=org.id,
+        volunteer_id=saved_id(volunteer), volunteer_name=volunteer.full_name, organisation_id=saved_id(org),
         organisation_name_el=org.name_el, organisation_name_en=org.name_en, since=period.since,
         until=period.until, totals=totals(services, found), patrols=services, sightings=confirmed,
         source=_source(head, used), generated_at=utcnow())
@@ -187,9 +188,9 @@ def organisation_statement(session: Session, *, principal: Principal, org_id: in
         if org.id != principal.organisation_id:
             raise NotFound("no such organisation")
     else:
-        ensure_in_scope(session, principal, "recognition.read", org.id, what="organisation")
+        ensure_in_scope(session, principal, "recognition.read", saved_id(org), what="organisation")
     head = _head(session)
-    members = {v.id: v for v in session.scalars(select(Volunteer).where(Volunteer.organisation_id == org.id))}
+    members = {saved_id(v): v for v in session.scalars(select(Volunteer).where(col(Volunteer.organisation_id) == org.id))}
     mine = [s for s in shifts(session, period, head.audit_seq)
             if s.organisation_id == org.id or (s.organisation_id is None and s.volunteer_id in members)]
     found = reports(session, period, head.audit_seq, organisation_id=org.id)
@@ -201,7 +202,7 @@ def organisation_statement(session: Session, *, principal: Principal, org_id: in
         sightings = [s for s in sightings if s.reported_by_user_id == principal.user_id]
     used = len({s.service.seq for s in mine}) + len(found) + sum(r.confirmed is not None for r in found)
     return OrganisationStatement(
-        organisation_id=org.id, organisation_kind=org.kind, organisation_name_el=org.name_el,
+        organisation_id=saved_id(org), organisation_kind=org.kind, organisation_name_el=org.name_el,
         organisation_name_en=org.name_en, since=period.since, until=period.until,
         totals=totals([s.service for s in mine], found), volunteers=lines, only_own_line=scope is Scope.SELF,
         sightings=sightings, source=_source(head, used), generated_at=utcnow())
@@ -210,7 +211,7 @@ def organisation_statement(session: Session, *, principal: Principal, org_id: in
 def _lines(session: Session, mine: list[Shift], found: list[Report], members: dict[int, Volunteer]
            ) -> list[VolunteerLine]:
     """One line per volunteer with hours or sightings, most hours first."""
-    by_user = {v.user_id: v.id for v in members.values() if v.user_id is not None}
+    by_user = {v.user_id: saved_id(v) for v in members.values() if v.user_id is not None}
     services: dict[int, list[PatrolService]] = defaultdict(list)
     for shift in mine:
         services[shift.volunteer_id].append(shift.service)
@@ -219,9 +220,9 @@ def _lines(session: Session, mine: list[Shift], found: list[Report], members: di
         if report.user_id in by_user:
             reported[by_user[report.user_id]].append(report)
     missing = (set(services) | set(reported)) - set(members)
-    names = {v.id: v.full_name for v in members.values()}
+    names = {saved_id(v): v.full_name for v in members.values()}
     if missing:
-        names |= dict(session.execute(select(Volunteer.id, Volunteer.full_name).where(Volunteer.id.in_(missing))).all())
+        names |= dict(session.execute(select(col(Volunteer.id), col(Volunteer.full_name)).where(col(Volunteer.id).in_(missing))).all())
     lines = []
     for volunteer_id in set(services) | set(reported):
         t = totals(services.get(volunteer_id, []), reported.get(volunteer_id, []))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import itertools
 
 from sqlalchemy import delete, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.models import User
 from iolaos.auth.principal import Principal, ensure_in_scope, organisation_ids
 from iolaos.errors import Conflict, Forbidden, InvalidInput, NotFound
 from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation
 from iolaos.volunteers.models import Availability, Volunteer, VolunteerSkill
@@ -31,15 +32,15 @@ def _target_org(session: Session, principal: Principal, org_id: int | None) -> O
     """The volunteer organisation to register in: the caller's own, or ``org_id`` within their scope."""
     principal.scope("volunteer.write")
     if org_id is None:
-        org = session.get(Organisation, principal.organisation_id)
-        if org.kind != "volunteer_org":
+        own = session.get_one(Organisation, principal.organisation_id)
+        if own.kind != "volunteer_org":
             raise Forbidden("volunteers are registered by their own volunteer organisation; "
                             "use /organisations/{org_id}/volunteers", code="forbidden")
-        return org
+        return own
     org = session.get(Organisation, org_id)
     if org is None:
         raise NotFound("no such organisation")
-    ensure_in_scope(session, principal, "volunteer.write", org.id, what="organisation")
+    ensure_in_scope(session, principal, "volunteer.write", saved_id(org), what="organisation")
     if org.kind != "volunteer_org":
         raise InvalidInput("volunteers belong to volunteer organisations", code="not_a_volunteer_org")
     return org
@@ -49,8 +50,8 @@ def create(session: Session, *, principal: Principal, data: VolunteerCreate, org
            ) -> Volunteer:
     """Register a volunteer in the caller's own volunteer organisation, or in ``org_id`` within their scope."""
     org = _target_org(session, principal, org_id)
-    _unique_identity(session, data.national_id, data.user_id, org.id)
-    volunteer = Volunteer(organisation_id=org.id, user_id=data.user_id, national_id=data.national_id,
+    _unique_identity(session, data.national_id, data.user_id, saved_id(org))
+    volunteer = Volunteer(organisation_id=saved_id(org), user_id=data.user_id, national_id=data.national_id,
                           full_name=data.full_name, phone=data.phone, email=data.email,
                           home_base=_point(data.home_base), status=data.status)
     session.add(volunteer)
@@ -58,7 +59,7 @@ def create(session: Session, *, principal: Principal, data: VolunteerCreate, org
     _replace_skills(session, volunteer, data.skills)
     _replace_windows(session, volunteer, data.availability)
     journal.record(session, actor=principal.actor, action="volunteer.create", subject_type="volunteer",
-                   subject_id=volunteer.id, data={"full_name": data.full_name, "status": data.status,
+                   subject_id=saved_id(volunteer), data={"full_name": data.full_name, "status": data.status,
                                                   "skills": [s.skill for s in data.skills]},
                    topics=_topics(volunteer), payload={"id": volunteer.id, "status": data.status})
     return volunteer
@@ -66,14 +67,14 @@ def create(session: Session, *, principal: Principal, data: VolunteerCreate, org
 
 def _unique_identity(session: Session, national_id: str | None, user_id: int | None, org_id: int) -> None:
     """A person is a volunteer of exactly one organisation."""
-    if national_id and session.scalar(select(Volunteer.id).where(Volunteer.national_id == national_id)):
+    if national_id and session.scalar(select(col(Volunteer.id)).where(col(Volunteer.national_id) == national_id)):
         raise Conflict("this person is already registered as a volunteer", code="already_a_volunteer")
     if user_id is None:
         return
     user = session.get(User, user_id)
     if user is None or user.organisation_id != org_id:
         raise InvalidInput("user_id must be an account of your organisation", code="invalid_user")
-    if session.scalar(select(Volunteer.id).where(Volunteer.user_id == user_id)):
+    if session.scalar(select(col(Volunteer.id)).where(col(Volunteer.user_id) == user_id)):
         raise Conflict("this account is already linked to a volunteer", code="already_a_volunteer")
 
 
@@ -94,17 +95,17 @@ def list_visible(session: Session, principal: Principal, *, status: str | None, 
                  limit: int, offset: int) -> list[Volunteer]:
     """Volunteers in the caller's read scope."""
     scope = principal.scope("volunteer.read")
-    query = select(Volunteer).order_by(Volunteer.id)
+    query = select(Volunteer).order_by(col(Volunteer.id))
     if scope == "self":
-        query = query.where(Volunteer.user_id == principal.user_id)
+        query = query.where(col(Volunteer.user_id) == principal.user_id)
     else:
         allowed = organisation_ids(session, principal, "volunteer.read")
         if allowed is not None:
-            query = query.where(Volunteer.organisation_id.in_(allowed))
+            query = query.where(col(Volunteer.organisation_id).in_(allowed))
     if status:
-        query = query.where(Volunteer.status == status)
+        query = query.where(col(Volunteer.status) == status)
     if organisation_id:
-        query = query.where(Volunteer.organisation_id == organisation_id)
+        query = query.where(col(Volunteer.organisation_id) == organisation_id)
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
@@ -118,7 +119,7 @@ def update(session: Session, *, principal: Principal, volunteer_id: int, data: V
     volunteer.updated_at = utcnow()
     session.flush()
     journal.record(session, actor=principal.actor, action="volunteer.update", subject_type="volunteer",
-                   subject_id=volunteer.id, data={"changed": sorted(changes), "status": volunteer.status},
+                   subject_id=saved_id(volunteer), data={"changed": sorted(changes), "status": volunteer.status},
                    topics=_topics(volunteer), payload={"id": volunteer.id, "status": volunteer.status})
     return volunteer
 
@@ -128,7 +129,7 @@ def set_skills(session: Session, *, principal: Principal, volunteer_id: int, ski
     volunteer = get_visible(session, principal, volunteer_id, action="volunteer.write")
     _replace_skills(session, volunteer, skills)
     journal.record(session, actor=principal.actor, action="volunteer.skills", subject_type="volunteer",
-                   subject_id=volunteer.id, data={"skills": [s.model_dump(mode="json") for s in skills]},
+                   subject_id=saved_id(volunteer), data={"skills": [s.model_dump(mode="json") for s in skills]},
                    topics=_topics(volunteer))
     return volunteer
 
@@ -139,7 +140,7 @@ def set_availability(session: Session, *, principal: Principal, volunteer_id: in
     volunteer = get_visible(session, principal, volunteer_id, action="volunteer.write")
     _replace_windows(session, volunteer, windows)
     journal.record(session, actor=principal.actor, action="volunteer.availability", subject_type="volunteer",
-                   subject_id=volunteer.id, data={"windows": [w.model_dump(mode="json") for w in windows]},
+                   subject_id=saved_id(volunteer), data={"windows": [w.model_dump(mode="json") for w in windows]},
                    topics=_topics(volunteer))
     return volunteer
 
@@ -148,8 +149,8 @@ def _replace_skills(session: Session, volunteer: Volunteer, skills: list[Skill])
     names = [s.skill for s in skills]
     if len(names) != len(set(names)):
         raise InvalidInput("a skill is listed twice", code="duplicate_skill")
-    session.execute(delete(VolunteerSkill).where(VolunteerSkill.volunteer_id == volunteer.id))
-    session.add_all([VolunteerSkill(volunteer_id=volunteer.id, skill=s.skill, valid_until=s.valid_until)
+    session.execute(delete(VolunteerSkill).where(col(VolunteerSkill.volunteer_id) == volunteer.id))
+    session.add_all([VolunteerSkill(volunteer_id=saved_id(volunteer), skill=s.skill, valid_until=s.valid_until)
                      for s in skills])
     session.flush()
 
@@ -159,27 +160,28 @@ def _replace_windows(session: Session, volunteer: Volunteer, windows: list[Windo
     for first, second in itertools.pairwise(ordered):
         if second.starts_at < first.ends_at:
             raise InvalidInput("availability windows overlap", code="overlapping_windows")
-    session.execute(delete(Availability).where(Availability.volunteer_id == volunteer.id))
-    session.add_all([Availability(volunteer_id=volunteer.id, starts_at=w.starts_at, ends_at=w.ends_at)
+    session.execute(delete(Availability).where(col(Availability.volunteer_id) == volunteer.id))
+    session.add_all([Availability(volunteer_id=saved_id(volunteer), starts_at=w.starts_at, ends_at=w.ends_at)
                      for w in ordered])
     session.flush()
 
 
 def to_out(session: Session, principal: Principal, volunteers: list[Volunteer]) -> list[VolunteerOut]:
     """Volunteers as the caller may see them, with skills and windows in two queries."""
-    ids = [v.id for v in volunteers]
+    ids = [saved_id(v) for v in volunteers]
     skills: dict[int, list[Skill]] = {}
     windows: dict[int, list[Window]] = {}
     if ids:
-        for row in session.scalars(select(VolunteerSkill).where(VolunteerSkill.volunteer_id.in_(ids))
-                                   .order_by(VolunteerSkill.skill)):
+        for row in session.scalars(select(VolunteerSkill).where(col(VolunteerSkill.volunteer_id).in_(ids))
+                                   .order_by(col(VolunteerSkill.skill))):
             skills.setdefault(row.volunteer_id, []).append(Skill(skill=row.skill, valid_until=row.valid_until))
-        for row in session.scalars(select(Availability).where(Availability.volunteer_id.in_(ids))
-                                   .order_by(Availability.starts_at)):
-            windows.setdefault(row.volunteer_id, []).append(Window(starts_at=row.starts_at, ends_at=row.ends_at))
+        for window in session.scalars(select(Availability).where(col(Availability.volunteer_id).in_(ids))
+                                      .order_by(col(Availability.starts_at))):
+            windows.setdefault(window.volunteer_id, []).append(Window(starts_at=window.starts_at,
+                                                                      ends_at=window.ends_at))
     contact_orgs = organisation_ids(session, principal, "volunteer.contact") if principal.can("volunteer.contact") \
         else set()
-    return [_out(v, skills.get(v.id, []), windows.get(v.id, []), _sees_contact(principal, v, contact_orgs))
+    return [_out(v, skills.get(saved_id(v), []), windows.get(saved_id(v), []), _sees_contact(principal, v, contact_orgs))
             for v in volunteers]
 
 
@@ -193,7 +195,7 @@ def _sees_contact(principal: Principal, v: Volunteer, contact_orgs: set[int] | N
 
 def _out(v: Volunteer, skills: list[Skill], windows: list[Window], contact: bool) -> VolunteerOut:
     home = Point(coordinates=(v.home_base.x, v.home_base.y)) if contact and v.home_base is not None else None
-    return VolunteerOut(id=v.id, organisation_id=v.organisation_id, full_name=v.full_name, status=v.status,
+    return VolunteerOut(id=saved_id(v), organisation_id=v.organisation_id, full_name=v.full_name, status=v.status,
                         user_id=v.user_id, skills=skills, availability=windows, contact_visible=contact,
                         phone=v.phone if contact else None, email=v.email if contact else None, home_base=home,
                         updated_at=v.updated_at)

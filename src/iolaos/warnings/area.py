@@ -13,7 +13,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.cap.geometry import around, cap_circle, cap_polygons
 from iolaos.errors import InvalidInput
@@ -79,7 +79,7 @@ def _regions_of(session: Session, zones: list[Zone]) -> set[int]:
 def _zones_by_codes(session: Session, codes: list[str]) -> list[Zone]:
     if not codes or len(codes) > MAX_ZONES:
         raise InvalidInput(f"choose 1 to {MAX_ZONES} zones", code="invalid_area")
-    found = {z.code: z for z in session.scalars(select(Zone).where(Zone.code.in_(codes)))}
+    found = {z.code: z for z in session.scalars(select(Zone).where(col(Zone.code).in_(codes)))}
     missing = [c for c in codes if c not in found]
     if missing:
         raise InvalidInput({"message": "unknown zones", "zone_codes": missing}, code="invalid_area")
@@ -94,7 +94,7 @@ def _municipalities_touching(session: Session, geom: BaseGeometry) -> list[Zone]
     hits = locator.tree.query(geom, predicate="intersects")
     overlap = {int(locator.ids[i]): locator.geoms[i].intersection(geom).area for i in hits}
     ids = sorted(overlap, key=lambda z: -overlap[z])[:MAX_ZONES]
-    found = {z.id: z for z in session.scalars(select(Zone).where(Zone.id.in_(ids)))} if ids else {}
+    found = {z.id: z for z in session.scalars(select(Zone).where(col(Zone.id).in_(ids)))} if ids else {}
     return [found[i] for i in ids if i in found]
 
 

@@ -63,7 +63,7 @@ class PublicWarning(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
     ended_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime(), nullable=True))
 
-    model_config = {"arbitrary_types_allowed": True}  # type: ignore[assignment]
+    model_config = {"arbitrary_types_allowed": True}
 
     @property
     def codes(self) -> list[str]:

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, organisation_ids
@@ -134,9 +134,9 @@ def _visible_query(session: Session, principal: Principal) -> Any:
     query = select(PublicWarning)
     if allowed is None:
         return query
-    clause = PublicWarning.organisation_id.in_(allowed)
+    clause = col(PublicWarning.organisation_id).in_(allowed)
     if scope is Scope.REGION and principal.region_id is not None:
-        clause = or_(clause, PublicWarning.region_id == principal.region_id)
+        clause = or_(clause, col(PublicWarning.region_id) == principal.region_id)
     return query.where(clause)
 
 
@@ -151,7 +151,7 @@ def get_visible(session: Session, principal: Principal, warning_id: int) -> Publ
 def list_visible(session: Session, principal: Principal, *, status: str | None, limit: int, offset: int
                  ) -> list[PublicWarning]:
     """Warnings the caller may see, newest first."""
-    query = _visible_query(session, principal).order_by(PublicWarning.created_at.desc(), PublicWarning.id.desc())
+    query = _visible_query(session, principal).order_by(col(PublicWarning.created_at).desc(), col(PublicWarning.id).desc())
     if status:
         query = query.where(PublicWarning.status == status)
     return list(session.scalars(query.limit(limit).offset(offset)))
@@ -230,8 +230,8 @@ def messages_of(session: Session, warning_ids: list[int]) -> dict[int, list[Warn
     """Messages per warning, oldest first."""
     found: dict[int, list[WarningMessage]] = {i: [] for i in warning_ids}
     if warning_ids:
-        query = select(WarningMessage).where(WarningMessage.warning_id.in_(warning_ids))
-        for row in session.scalars(query.order_by(WarningMessage.sent, WarningMessage.id)):
+        query = select(WarningMessage).where(col(WarningMessage.warning_id).in_(warning_ids))
+        for row in session.scalars(query.order_by(col(WarningMessage.sent), col(WarningMessage.id))):
             found[row.warning_id].append(row)
     return found
 
@@ -408,8 +408,8 @@ def current_messages(session: Session, settings: Settings, now: datetime) -> lis
     retention period after it was cancelled or expired. Newest first."""
     cutoff = now - timedelta(hours=settings.warning_feed_retention_hours)
     query = select(PublicWarning).where(or_(
-        (PublicWarning.status == "published") & (PublicWarning.expires > cutoff),
-        (PublicWarning.status == "cancelled") & (PublicWarning.ended_at > cutoff)))
+        (col(PublicWarning.status) == "published") & (col(PublicWarning.expires) > cutoff),
+        (col(PublicWarning.status) == "cancelled") & (col(PublicWarning.ended_at) > cutoff)))
     warnings = {w.id: w for w in session.scalars(query)}
     latest = [(rows[-1], state(warnings[wid], now)) for wid, rows in messages_of(session, list(warnings)).items()
               if rows]
@@ -418,7 +418,7 @@ def current_messages(session: Session, settings: Settings, now: datetime) -> lis
 
 def message(session: Session, identifier: str) -> WarningMessage:
     """One message ever sent, by identifier (superseded ones stay readable, so references resolve); 404 otherwise."""
-    row = session.scalar(select(WarningMessage).where(WarningMessage.identifier == identifier))
+    row = session.scalar(select(WarningMessage).where(col(WarningMessage.identifier) == identifier))
     if row is None:
         raise NotFound("no such CAP message", code="no_warning")
     return row
@@ -426,5 +426,5 @@ def message(session: Session, identifier: str) -> WarningMessage:
 
 def latest_sent(session: Session) -> datetime | None:
     """When the newest message of all was sent (the feed's ``updated`` when nothing is current)."""
-    row = session.scalar(select(WarningMessage.sent).order_by(WarningMessage.sent.desc()).limit(1))
+    row = session.scalar(select(col(WarningMessage.sent)).order_by(col(WarningMessage.sent).desc()).limit(1))
     return row

@@ -18,7 +18,7 @@ from typing import Any
 
 import shapely
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.kit.geo import to_geojson
 from iolaos.zones.models import Zone
@@ -52,7 +52,7 @@ def geometry_texts(session: Session, zones: list[Zone], tolerance: float) -> dic
     if missing:
         if len(_cache) + len(missing) > CACHE_SIZE:
             _cache.clear()
-        for zid, geom in session.execute(select(Zone.id, Zone.geom).where(Zone.id.in_(missing))):
+        for zid, geom in session.execute(select(col(Zone.id), col(Zone.geom)).where(col(Zone.id).in_(missing))):
             found[zid] = _cache[keys[zid]] = _encode(geom, tolerance)
     return found
 

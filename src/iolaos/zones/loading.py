@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from iolaos.auth.actor import Actor
 from iolaos.config import Settings
@@ -51,7 +52,7 @@ def greece_frames(settings: Settings) -> dict[str, gpd.GeoDataFrame]:
 def greece_loaded(engine: Engine) -> bool:
     """True when the real regions and municipalities are already in the database."""
     with session_scope(engine) as session:
-        counts = dict(session.execute(select(Zone.kind, func.count()).group_by(Zone.kind)).all())
+        counts = dict(session.execute(select(col(Zone.kind), func.count()).group_by(col(Zone.kind))).all())
     return counts.get("region", 0) >= 13 and counts.get("municipality", 0) >= 326
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from shapely.geometry import MultiPolygon
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import defer
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.actor import Actor
 from iolaos.errors import InvalidInput, NotFound
@@ -42,7 +42,7 @@ def _is_postgis(session: Session) -> bool:
 
 def _version(session: Session) -> tuple:
     """Cheap fingerprint of the zone table; any insert or update changes it."""
-    row = session.execute(select(func.count(Zone.id), func.max(Zone.updated_at), func.max(Zone.id))).one()
+    row = session.execute(select(func.count(col(Zone.id)), func.max(col(Zone.updated_at)), func.max(col(Zone.id)))).one()
     return tuple(row)
 
 
@@ -53,7 +53,7 @@ def locators(session: Session) -> dict[str, ZoneLocator]:
 
     def load() -> dict[str, tuple[list[int], list[Any]]]:
         out: dict[str, tuple[list[int], list[Any]]] = {}
-        for zid, kind, geom in session.execute(select(Zone.id, Zone.kind, Zone.geom).order_by(Zone.id)):
+        for zid, kind, geom in session.execute(select(col(Zone.id), col(Zone.kind), col(Zone.geom)).order_by(col(Zone.id))):
             ids, geoms = out.setdefault(kind, ([], []))
             ids.append(zid)
             geoms.append(geom)
@@ -79,7 +79,7 @@ def locate(session: Session, lon: float, lat: float) -> list[Zone]:
     else:
         ids = [int(loc.locate_xy(np.array([lon]), np.array([lat]))[0]) for loc in locators(session).values()]
         wanted = [i for i in ids if i >= 0]
-        zones = list(session.scalars(select(Zone).where(Zone.id.in_(wanted)))) if wanted else []
+        zones = list(session.scalars(select(Zone).where(col(Zone.id).in_(wanted)))) if wanted else []
     return sorted(zones, key=lambda z: (_KIND_ORDER.get(z.kind, 9), z.code))
 
 
@@ -102,15 +102,15 @@ def list_zones(
                            code="invalid_kind")
     query = select(Zone)
     if kind:
-        query = query.where(Zone.kind == kind)
+        query = query.where(col(Zone.kind) == kind)
     if parent_code:
-        parent = session.scalar(select(Zone.id).where(Zone.code == parent_code))
-        query = query.where(Zone.parent_id == (parent if parent is not None else -1))
+        parent = session.scalar(select(col(Zone.id)).where(col(Zone.code) == parent_code))
+        query = query.where(col(Zone.parent_id) == (parent if parent is not None else -1))
     if bbox:
         query = query.where(_bbox_clause(session, bbox))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     if defer_geometry:
-        query = query.options(defer(Zone.geom))  # type: ignore[arg-type]
+        query = query.options(defer(col(Zone.geom)))  # type: ignore[arg-type]
     page = session.scalars(query.order_by(Zone.code).limit(limit).offset(offset)).all()
     return list(page), total
 
@@ -120,12 +120,12 @@ def _bbox_clause(session: Session, bbox: tuple[float, float, float, float]) -> A
     if _is_postgis(session):
         return func.ST_Intersects(Zone.geom, func.ST_MakeEnvelope(*bbox, 4326))
     ids = [int(i) for loc in locators(session).values() for i in loc.ids_in_bbox(bbox)]
-    return Zone.id.in_(ids) if ids else or_(False)
+    return col(Zone.id).in_(ids) if ids else or_(False)
 
 
 def get_zone(session: Session, code: str) -> Zone:
     """One zone by code, or 404."""
-    zone = session.scalar(select(Zone).where(Zone.code == code))
+    zone = session.scalar(select(Zone).where(col(Zone.code) == code))
     if zone is None:
         raise NotFound(f"no zone with code {code!r}")
     return zone
@@ -136,7 +136,7 @@ def parent_codes(session: Session, zones: list[Zone]) -> dict[int, str]:
     ids = {z.parent_id for z in zones if z.parent_id is not None}
     if not ids:
         return {}
-    return dict(session.execute(select(Zone.id, Zone.code).where(Zone.id.in_(ids))).all())
+    return dict(session.execute(select(col(Zone.id), col(Zone.code)).where(col(Zone.id).in_(ids))).all())
 
 
 def zone_feature(zone: Zone, parent_code: str | None, *, with_geometry: bool = True) -> dict[str, Any]:
@@ -159,7 +159,7 @@ def upsert_zones(session: Session, *, actor: Actor, items: list[ZoneInput], sour
     whole batch (nothing is written because the caller's transaction rolls back).
     """
     codes = [item.code for item in items]
-    existing = {z.code: z for z in session.scalars(select(Zone).where(Zone.code.in_(codes)))} if codes else {}
+    existing = {z.code: z for z in session.scalars(select(Zone).where(col(Zone.code).in_(codes)))} if codes else {}
     created, updated, now = [], [], utcnow()
     for item in items:
         zone = existing.get(item.code)
@@ -189,7 +189,7 @@ def _link_parents(session: Session, items: list[ZoneInput], by_code: dict[str, Z
     """Resolve parent codes to ids; all unknown codes are reported together."""
     wanted = {i.parent_code for i in items if i.parent_code} - set(by_code)
     if wanted:
-        by_code.update({z.code: z for z in session.scalars(select(Zone).where(Zone.code.in_(wanted)))})
+        by_code.update({z.code: z for z in session.scalars(select(Zone).where(col(Zone.code).in_(wanted)))})
     missing = sorted({i.parent_code for i in items if i.parent_code and i.parent_code not in by_code})
     if missing:
         raise InvalidInput({"message": "unknown parent zone codes", "codes": missing}, code="unknown_parent")
