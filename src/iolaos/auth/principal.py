@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 from iolaos.auth.actor import Actor
 from iolaos.auth.permissions import Scope, scope_for
 from iolaos.errors import Forbidden, NotFound
+from iolaos.kit.ids import id_column
 from iolaos.organisations.models import Organisation
 
 
@@ -76,7 +77,8 @@ def organisation_ids(session: Session, principal: Principal, action: str) -> set
     elif principal.region_id is None:
         result = None  # a national organisation's regional scope is the whole country
     else:
-        result = set(session.scalars(select(col(Organisation.id)).where(col(Organisation.region_id) == principal.region_id)))
+        result = set(session.scalars(select(id_column(Organisation.id))
+                                     .where(col(Organisation.region_id) == principal.region_id)))
         result.add(principal.organisation_id)
     principal._cache[key] = result
     return result

@@ -25,6 +25,7 @@ from iolaos.config import Settings
 from iolaos.db import session_scope
 from iolaos.field.models import PositionReport
 from iolaos.journal import service as journal
+from iolaos.kit.ids import id_column
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation
 from iolaos.patrols.models import Assignment, Patrol
@@ -78,7 +79,8 @@ def _world(session: Session, region_codes: set[str] | None, rng: np.random.Gener
     capacity = {m: float(np.clip(rng.lognormal(-0.35, 0.6), 0.05, 1.6)) for ms in municipalities.values() for m in ms}
     volunteers: dict[int, np.ndarray] = {}
     for region_id in regions:
-        ids = session.scalars(select(col(Volunteer.id)).join(Organisation, col(Organisation.id) == col(Volunteer.organisation_id))
+        ids = session.scalars(select(id_column(Volunteer.id))
+                              .join(Organisation, col(Organisation.id) == col(Volunteer.organisation_id))
                               .where(col(Organisation.region_id) == region_id)).all()
         volunteers[region_id] = np.array(sorted(ids), dtype=np.int64)
     ids = [m for ms in municipalities.values() for m in ms]
@@ -102,7 +104,8 @@ def _region_categories(days: list[date], regions: list[int], rng: np.random.Gene
 
 def _levels(world: _World, day: date, by_region: np.ndarray, rng: np.random.Generator
             ) -> tuple[list[importer.Line], dict[int, int]]:
-    lines, effective = [], {}
+    lines: list[importer.Line] = []
+    effective: dict[int, int] = {}
     for r_index, region_id in enumerate(world.regions):
         category = int(by_region[r_index])
         lines.append(importer.Line(len(lines) + 1, world.codes[region_id], day.isoformat(), category))
@@ -170,22 +173,24 @@ def _patrols(session: Session, world: _World, day: date, picked: list, now: date
              positions_share: float) -> dict[str, int]:
     rules = {r: policy.effective(session, r) for r in world.regions}
     region_of = {m: r for r, ms in world.municipalities.items() for m in ms}
-    rows, crews = [], []
+    rows: list[dict[str, object]] = []
+    crews: list[list[tuple[int, str, datetime, datetime]]] = []
     for municipality, category, shift in picked:
         start, end = policy.shift_times(day, shift)
         rule = rules[region_of[municipality]][category][0]
         over = end <= now
         pool = world.volunteers[region_of[municipality]]
-        crew = rng.choice(pool, size=min(rule.crew_size, len(pool)), replace=False) if len(pool) else []
-        statuses = [_crew_status(over, rng) for _ in crew]
+        size = min(rule.crew_size, len(pool))
+        drawn: np.ndarray | list[int] = rng.choice(pool, size=size, replace=False) if len(pool) else []
+        statuses = [_crew_status(over, rng) for _ in drawn]
         staffed = sum(s in ("accepted", "checked_in", "checked_out") for s in statuses)
         status = ("completed" if over else "staffed" if staffed >= rule.crew_size else "planned")
         rows.append({"zone_id": municipality, "shift_start": start, "shift_end": end, "crew_size": rule.crew_size,
                      "required_skills": ",".join(rule.required_skills), "capability": rule.capability,
                      "risk_category": category, "status": status, "plan_key": f"season:{day.isoformat()}",
                      "created_at": now, "updated_at": now})
-        crews.append([(int(v), s, start, end) for v, s in zip(crew, statuses, strict=True)])
-    ids = session.scalars(insert(Patrol).returning(col(Patrol.id), sort_by_parameter_order=True), rows).all() \
+        crews.append([(int(v), s, start, end) for v, s in zip(drawn, statuses, strict=True)])
+    ids = session.scalars(insert(Patrol).returning(id_column(Patrol.id), sort_by_parameter_order=True), rows).all() \
         if rows else []
     assignments, positions = [], []
     for patrol_id, crew, (municipality, _, _) in zip(ids, crews, picked, strict=True):

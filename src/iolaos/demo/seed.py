@@ -19,6 +19,7 @@ from iolaos.auth.actor import system_actor
 from iolaos.auth.models import User
 from iolaos.auth.passwords import hash_password
 from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation, OrganisationZone
 from iolaos.volunteers.models import Availability, Volunteer, VolunteerSkill
@@ -99,7 +100,9 @@ def seed(session: Session, *, rng: random.Random | None = None) -> list[DemoAcco
     accounts: list[DemoAccount] = []
     for key, kind, name_el, name_en, parent, region, municipalities, users in AGENCIES:
         jurisdiction = [zones[c] for c in municipalities]
-        org = _org(session, kind, name_el, name_en, orgs.get(parent), zones.get(region), jurisdiction)
+        above = orgs.get(parent) if parent is not None else None
+        region_zone = zones.get(region) if region is not None else None
+        org = _org(session, kind, name_el, name_en, above, region_zone, jurisdiction)
         orgs[key] = org
         accounts += [_user(session, org, username, role, full_name) for username, role, full_name in users]
     for index, (key, name_el, name_en, region, home, categories) in enumerate(VOLUNTEER_ORGS):
@@ -124,8 +127,9 @@ def _org(session: Session, kind: str, name_el: str, name_en: str, parent: Organi
                        action_categories=categories)
     session.add(org)
     session.flush()
-    session.add_all([OrganisationZone(organisation_id=org.id, zone_id=z.id) for z in jurisdiction])
-    journal.record(session, actor=ACTOR, action="organisation.create", subject_type="organisation", subject_id=org.id,
+    session.add_all([OrganisationZone(organisation_id=saved_id(org), zone_id=saved_id(z)) for z in jurisdiction])
+    journal.record(session, actor=ACTOR, action="organisation.create", subject_type="organisation",
+                   subject_id=saved_id(org),
                    data={"kind": kind, "name_el": name_el, "name_en": name_en}, topics=[f"org:{org.id}"])
     return org
 
@@ -133,10 +137,10 @@ def _org(session: Session, kind: str, name_el: str, name_en: str, parent: Organi
 def _user(session: Session, org: Organisation, username: str, role: str, full_name: str) -> DemoAccount:
     password = secrets.token_urlsafe(12)
     user = User(username=username, full_name=full_name, password_hash=hash_password(password),
-                organisation_id=org.id, role=role)
+                organisation_id=saved_id(org), role=role)
     session.add(user)
     session.flush()
-    journal.record(session, actor=ACTOR, action="user.create", subject_type="user", subject_id=user.id,
+    journal.record(session, actor=ACTOR, action="user.create", subject_type="user", subject_id=saved_id(user),
                    data={"username": username, "role": role, "organisation_id": org.id})
     return DemoAccount(username, role, org.name_en, password)
 
@@ -150,7 +154,7 @@ def _volunteers(session: Session, org: Organisation, home: Zone, rng: random.Ran
         user = linked[i] if i < len(linked) else None
         name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"  # drawn for everyone, so the rest of the demo is unchanged
         # An account and its volunteer record are one person: the audit trail and the ICS forms must agree.
-        volunteer = Volunteer(organisation_id=org.id, user_id=user.id if user else None,
+        volunteer = Volunteer(organisation_id=saved_id(org), user_id=user.id if user else None,
                               full_name=user.full_name if user else name,
                               phone=f"+30 69{rng.randint(10000000, 99999999)}", home_base=point,
                               status=rng.choice(["available"] * 6 + ["off_duty", "unavailable"]))
@@ -160,14 +164,15 @@ def _volunteers(session: Session, org: Organisation, home: Zone, rng: random.Ran
         session.flush()
         for skill in rng.sample(SKILLS, rng.randint(1, 4)):
             expiry = (now + timedelta(days=rng.randint(-60, 700))).date() if skill != "navigation" else None
-            session.add(VolunteerSkill(volunteer_id=volunteer.id, skill=skill, valid_until=expiry))
+            session.add(VolunteerSkill(volunteer_id=saved_id(volunteer), skill=skill, valid_until=expiry))
         for day in range(7):
             if rng.random() < 0.6:
                 start = now + timedelta(days=day, hours=rng.choice([6, 8, 14]) - now.hour)
                 end = start + timedelta(hours=8)
-                session.add(Availability(volunteer_id=volunteer.id, starts_at=start, ends_at=end))
+                session.add(Availability(volunteer_id=saved_id(volunteer), starts_at=start, ends_at=end))
     session.flush()
-    journal.record(session, actor=ACTOR, action="volunteer.import", subject_type="organisation", subject_id=org.id,
+    journal.record(session, actor=ACTOR, action="volunteer.import", subject_type="organisation",
+                   subject_id=saved_id(org),
                    data={"volunteers": len(points)}, topics=[f"org:{org.id}"])
 
 

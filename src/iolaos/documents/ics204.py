@@ -61,7 +61,8 @@ class _Context:
         ids = [saved_id(p) for p in patrols] or [-1]
         self.incidents: dict[int, list[Incident]] = {}
         for link, incident in session.execute(select(IncidentPatrol, Incident).join(
-                Incident, col(Incident.id) == col(IncidentPatrol.incident_id)).where(col(IncidentPatrol.patrol_id).in_(ids))):
+                Incident, col(Incident.id) == col(IncidentPatrol.incident_id))
+                .where(col(IncidentPatrol.patrol_id).in_(ids))):
             self.incidents.setdefault(link.patrol_id, []).append(incident)
         self.orgs = organisations(session, [p.organisation_id for p in patrols])
         self.leaders: dict[int, list[User]] = {}

@@ -35,7 +35,8 @@ def check_in_list(session: Session, principal: Principal, *, day: date | None, p
         raise NotFound("no such patrol")
     by_id = {p.id: p for p in patrols}
     tree = risk.zone_tree(session)
-    rows = session.execute(select(Assignment, Volunteer).join(Volunteer, col(Volunteer.id) == col(Assignment.volunteer_id))
+    rows = session.execute(select(Assignment, Volunteer)
+                           .join(Volunteer, col(Volunteer.id) == col(Assignment.volunteer_id))
                            .where(col(Assignment.patrol_id).in_(list(by_id) or [-1]),
                                   col(Assignment.checked_in_at).is_not(None))
                            .order_by(col(Assignment.checked_in_at), col(Assignment.id))).all()

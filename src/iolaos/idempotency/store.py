@@ -42,8 +42,8 @@ def user_for_token(engine: Engine, token: str) -> int | None:
     with Session(engine) as session:
         return session.scalar(
             select(col(User.id)).join(AuthToken, col(AuthToken.user_id) == col(User.id))
-            .where(col(AuthToken.token_hash) == digest, col(AuthToken.revoked_at).is_(None), col(AuthToken.expires_at) > utcnow(),
-                   col(User.is_active).is_(True))
+            .where(col(AuthToken.token_hash) == digest, col(AuthToken.revoked_at).is_(None),
+                   col(AuthToken.expires_at) > utcnow(), col(User.is_active).is_(True))
         )
 
 

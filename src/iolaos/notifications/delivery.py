@@ -88,7 +88,8 @@ def claim_next(engine: Engine, settings: Settings, worker: str, now: datetime) -
             select(col(NotificationDelivery.id), col(NotificationDelivery.attempts))
             .join(Notification, col(Notification.id) == col(NotificationDelivery.notification_id))
             .where(col(NotificationDelivery.status) == "pending", col(NotificationDelivery.next_attempt_at) <= now)
-            .order_by(col(Notification.life_safety).desc(), col(NotificationDelivery.next_attempt_at), col(NotificationDelivery.id))
+            .order_by(col(Notification.life_safety).desc(), col(NotificationDelivery.next_attempt_at),
+                      col(NotificationDelivery.id))
             .limit(8)).all()
         for delivery_id, attempts in candidates:
             won = session.exec(update(_d).where(_d.c.id == delivery_id, _d.c.status == "pending")
@@ -115,7 +116,8 @@ def _claimed(session: Session, delivery_id: int, attempt: int) -> Claimed:
                       phone=(user.phone if user else None) or (volunteer.phone if volunteer else None))
     if delivery.channel == "push":
         message.subscriptions = [Subscription(saved_id(s), s.endpoint, s.p256dh, s.auth) for s in session.scalars(
-            select(PushSubscription).where(col(PushSubscription.user_id) == n.user_id).order_by(col(PushSubscription.id)))]
+            select(PushSubscription).where(col(PushSubscription.user_id) == n.user_id)
+            .order_by(col(PushSubscription.id)))]
     return Claimed(delivery.channel, attempt, message)
 
 

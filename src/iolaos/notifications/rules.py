@@ -21,6 +21,7 @@ from sqlmodel import Session, col
 from iolaos.auth.models import User
 from iolaos.field.models import PositionReport
 from iolaos.journal.models import AuditRecord
+from iolaos.kit.ids import id_column
 from iolaos.organisations.models import Organisation, OrganisationZone
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.responsibility.models import Responsibility
@@ -135,7 +136,8 @@ def _responsible_dispatcher(session: Session, rule: dict, ctx: dict) -> set[int]
     patrol_id = ctx.get("patrol_id")
     holder = session.scalars(select(Responsibility).where(col(Responsibility.subject_type) == "patrol",
                                                           col(Responsibility.subject_id) == patrol_id)
-                             .order_by(col(Responsibility.since).desc(), col(Responsibility.id).desc()).limit(1)).first()
+                             .order_by(col(Responsibility.since).desc(), col(Responsibility.id).desc())
+                             .limit(1)).first()
     if holder is None:
         return set()
     if holder.holder_user_id is not None:
@@ -253,8 +255,8 @@ def _risk_tomorrow(session: Session, rule: dict, record: AuditRecord, data: dict
     orgs = set(session.scalars(select(col(OrganisationZone.organisation_id))
                                .where(col(OrganisationZone.zone_id).in_(sorted(area)))))
     regions = sorted(z for z in zones if tree.by_id[z].kind == "region")  # a whole region: all its teams
-    orgs |= set(session.scalars(select(col(Organisation.id)).where(col(Organisation.region_id).in_(regions)))) if regions \
-        else set()
+    orgs |= set(session.scalars(select(id_column(Organisation.id)).where(col(Organisation.region_id).in_(regions)))) \
+        if regions else set()
     names = sorted(f"{tree.by_id[z].name_el} {c}" for z, c in zones.items())
     body = ", ".join(names[:5]) + (f" +{len(names) - 5}" if len(names) > 5 else "")
     return (f"Κίνδυνος {max(zones.values())} αύριο · Fire risk {max(zones.values())} tomorrow", body,

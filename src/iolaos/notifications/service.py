@@ -121,9 +121,10 @@ def quiet_until(pref: NotificationPreference | None, at: datetime) -> datetime:
 # --- preferences and subscriptions (the signed-in user's own) -------------------------------------------------
 def preferences(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
     """The caller's channels and quiet hours (the defaults until they choose)."""
-    pref = session.scalar(select(NotificationPreference).where(col(NotificationPreference.user_id) == principal.user_id))
-    subscriptions = session.scalar(select(col(PushSubscription.id)).where(col(PushSubscription.user_id) == principal.user_id)
-                                   .limit(1))
+    pref = session.scalar(select(NotificationPreference)
+                          .where(col(NotificationPreference.user_id) == principal.user_id))
+    subscriptions = session.scalar(select(col(PushSubscription.id))
+                                   .where(col(PushSubscription.user_id) == principal.user_id).limit(1))
     return {"channels": pref.channel_list if pref else list(settings.notify_channels_default),
             "quiet_start": _hhmm(pref.quiet_start) if pref else None,
             "quiet_end": _hhmm(pref.quiet_end) if pref else None,
@@ -135,7 +136,8 @@ def set_preferences(session: Session, principal: Principal, settings: Settings, 
     """Choose channels and quiet hours; journalled."""
     if (quiet_start is None) != (quiet_end is None):
         raise InvalidInput("give both ends of the quiet hours, or neither", code="invalid_quiet_hours")
-    pref = session.scalar(select(NotificationPreference).where(col(NotificationPreference.user_id) == principal.user_id))
+    pref = session.scalar(select(NotificationPreference)
+                          .where(col(NotificationPreference.user_id) == principal.user_id))
     if pref is None:
         pref = NotificationPreference(user_id=principal.user_id)
         session.add(pref)
@@ -202,7 +204,8 @@ def list_visible(session: Session, principal: Principal, *, mine: bool, limit: i
     rows = session.execute(query.order_by(col(Notification.id).desc()).limit(limit)).all()
     ids = [n.id for n, _ in rows]
     deliveries: dict[int, list[NotificationDelivery]] = {}
-    for d in session.scalars(select(NotificationDelivery).where(col(NotificationDelivery.notification_id).in_(ids or [-1]))
+    for d in session.scalars(select(NotificationDelivery)
+                             .where(col(NotificationDelivery.notification_id).in_(ids or [-1]))
                              .order_by(col(NotificationDelivery.id))):
         deliveries.setdefault(d.notification_id, []).append(d)
     return [_out(n, name, deliveries.get(n.id, [])) for n, name in rows]

@@ -38,7 +38,8 @@ Limit = Annotated[int, Query(ge=1, le=10000)]
 Offset = Annotated[int, Query(ge=0, le=10**7)]
 Kind = Annotated[str | None, Query(pattern="^(region|municipality|sector)$")]
 Fmt = Annotated[str | None, Query(pattern="^(json|geojson)$", description="only JSON/GeoJSON is served")]
-GEOJSON_OK = {200: {"description": "GeoJSON", "content": {GEOJSON: {"schema": {"type": "object"}}}}}
+GEOJSON_OK: dict[int | str, dict[str, Any]] = {
+    200: {"description": "GeoJSON", "content": {GEOJSON: {"schema": {"type": "object"}}}}}
 ITEMS_ERRORS = error_responses(404, 422)
 TOKEN_ERRORS = error_responses(401, 403, 404, 422)
 PUBLIC_ITEMS = {**GEOJSON_OK, **ITEMS_ERRORS}

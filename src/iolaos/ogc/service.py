@@ -16,6 +16,7 @@ from iolaos.field import positions
 from iolaos.incidents import service as incidents
 from iolaos.incidents.models import Incident
 from iolaos.kit.geo import to_geojson
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.ogc import tracks
 from iolaos.ogc.paging import Interval
@@ -61,13 +62,13 @@ def zone_items(session: Session, query: Query, kind: str | None) -> Page:
     """A page of zones intersecting the bbox (zones have no time, so ``datetime`` does not filter them)."""
     page, total = zones.list_zones(session, kind=kind, bbox=query.bbox, limit=query.limit, offset=query.offset)
     parents = zones.parent_codes(session, page)
-    return Page([zones.zone_feature(z, parents.get(z.parent_id)) for z in page], total)
+    return Page([zones.zone_feature(z, zones.parent_code(parents, z)) for z in page], total)
 
 
 def zone_item(session: Session, code: str) -> dict[str, Any]:
     """One zone by code (404 if unknown)."""
     zone = zones.get_zone(session, code)
-    return zones.zone_feature(zone, zones.parent_codes(session, [zone]).get(zone.parent_id))
+    return zones.zone_feature(zone, zones.parent_code(zones.parent_codes(session, [zone]), zone))
 
 
 # --- risk levels (public) -------------------------------------------------------------------------------------
@@ -97,17 +98,18 @@ def risk_items(session: Session, query: Query, kind: str | None) -> Page:
     rated = [z for z in found if z.id in levels]
     page = rated[query.offset:query.offset + query.limit]
     parents = zones.parent_codes(session, page)
-    return Page([_risk_feature(session, z, parents.get(z.parent_id), day, levels[z.id]) for z in page], len(rated))
+    return Page([_risk_feature(session, z, zones.parent_code(parents, z), day, levels[saved_id(z)]) for z in page],
+                len(rated))
 
 
 def risk_item(session: Session, code: str, interval: Interval | None) -> dict[str, Any]:
     """One zone's category on the day (404 if the zone is unknown or has none that day)."""
     zone = zones.get_zone(session, code)
     day = risk_day(interval)
-    level = risk.effective_level(session, zone.id, day)
+    level = risk.effective_level(session, saved_id(zone), day)
     if level is None:
         raise NotFound(f"zone {code!r} has no published fire-risk category on {day.isoformat()}")
-    return _risk_feature(session, zone, zones.parent_codes(session, [zone]).get(zone.parent_id), day, level)
+    return _risk_feature(session, zone, zones.parent_code(zones.parent_codes(session, [zone]), zone), day, level)
 
 
 # --- incidents (token) ----------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.errors import Forbidden
 from iolaos.field.models import PositionReport
 from iolaos.kit.geo import to_geojson
+from iolaos.kit.ids import saved_id
 from iolaos.ogc.paging import Interval
 from iolaos.patrols import visibility
 from iolaos.patrols.models import Patrol
@@ -55,33 +56,36 @@ class TrackRow:
     last_at: datetime | None
 
 
-def _scoped(query: Select[Any], allowed: set[int] | None) -> Select[Any]:
+def _scoped(query: Select[*tuple[Any, ...]], allowed: set[int] | None) -> Select[*tuple[Any, ...]]:
     if allowed is None:
         return query
-    return query.join(Volunteer, col(Volunteer.id) == _pr.volunteer_id).where(col(Volunteer.organisation_id).in_(allowed))
+    return (query.join(Volunteer, col(Volunteer.id) == col(_pr.volunteer_id))
+            .where(col(Volunteer.organisation_id).in_(allowed)))
 
 
-def _aggregate(ids: list[int], allowed: set[int] | None, interval: Interval | None) -> Select[Any]:
+def _aggregate(ids: list[int], allowed: set[int] | None, interval: Interval | None) -> Select[*tuple[Any, ...]]:
     """Per visible patrol with positions: its summary, in the order of the patrols list (shift start, id)."""
-    query = _scoped(select(col(Patrol.id), col(Patrol.zone_id), col(Patrol.status), col(Patrol.shift_start), col(Patrol.shift_end),
-                           func.count().label("n"), func.count(_pr.volunteer_id.distinct()),
-                           func.min(_pr.at), func.max(_pr.at))
-                    .select_from(_pr).join(Patrol, col(Patrol.id) == _pr.patrol_id)
-                    .where(_pr.patrol_id.in_(ids)), allowed)
-    query = query.group_by(col(Patrol.id), col(Patrol.zone_id), col(Patrol.status), col(Patrol.shift_start), col(Patrol.shift_end))
+    summary = (col(Patrol.id), col(Patrol.zone_id), col(Patrol.status), col(Patrol.shift_start),
+               col(Patrol.shift_end))
+    query = _scoped(select(*summary,
+                           func.count().label("n"), func.count(col(_pr.volunteer_id).distinct()),
+                           func.min(col(_pr.at)), func.max(col(_pr.at)))
+                    .select_from(_pr).join(Patrol, col(Patrol.id) == col(_pr.patrol_id))
+                    .where(col(_pr.patrol_id).in_(ids)), allowed)
+    query = query.group_by(*summary)
     if interval is not None and interval.start is not None:
-        query = query.having(func.max(_pr.at) >= interval.start)
+        query = query.having(func.max(col(_pr.at)) >= interval.start)
     if interval is not None and interval.end is not None:
-        query = query.having(func.min(_pr.at) <= interval.end)
+        query = query.having(func.min(col(_pr.at)) <= interval.end)
     return query.order_by(col(Patrol.shift_start), col(Patrol.id))
 
 
 def _postgis_bbox(bbox: BBox) -> Any:
     """HAVING: the track line (or its single point) meets the box."""
     envelope = func.ST_MakeEnvelope(*bbox, 4326)
-    line = func.ST_MakeLine(aggregate_order_by(_pr.point, _pr.at, _pr.id))
+    line = func.ST_MakeLine(aggregate_order_by(col(_pr.point), col(_pr.at), col(_pr.id)))
     return case((func.count() > 1, func.ST_Intersects(line, envelope)),
-                else_=func.ST_Intersects(func.ST_Collect(_pr.point), envelope))
+                else_=func.ST_Intersects(func.ST_Collect(col(_pr.point)), envelope))
 
 
 def _coordinates(session: Session, ids: Iterable[int], allowed: set[int] | None
@@ -91,9 +95,11 @@ def _coordinates(session: Session, ids: Iterable[int], allowed: set[int] | None
     if not wanted:
         return {}
     postgis = session.get_bind().dialect.name == "postgresql"
-    geometry = (func.ST_X(_pr.point), func.ST_Y(_pr.point)) if postgis else (type_coerce(_pr.point, LargeBinary),)
-    rows = session.execute(_scoped(select(_pr.patrol_id, _pr.at, *geometry).where(_pr.patrol_id.in_(wanted)),
-                                   allowed).order_by(_pr.patrol_id, _pr.at, _pr.id)).all()
+    point = col(_pr.point)
+    geometry = (func.ST_X(point), func.ST_Y(point)) if postgis else (type_coerce(point, LargeBinary),)
+    rows = session.execute(_scoped(select(col(_pr.patrol_id), col(_pr.at), *geometry)
+                                   .where(col(_pr.patrol_id).in_(wanted)), allowed)
+                           .order_by(col(_pr.patrol_id), col(_pr.at), col(_pr.id))).all()
     if postgis:
         coords = np.array([(r[2], r[3]) for r in rows], dtype=float).reshape(-1, 2)
     else:  # WKB decoded in one vectorised call, not a shapely object per row
@@ -130,7 +136,7 @@ def items(session: Session, principal: Principal, *, bbox: BBox | None, interval
     """A page of tracks the caller may see and locate, in ``bbox`` and within ``interval``; (features, matched)."""
     principal.scope("volunteer.location")
     allowed = organisation_ids(session, principal, "volunteer.location")
-    ids = [p.id for p in workflow.list_visible(session, principal, day=None, status=None, limit=SCAN_LIMIT,
+    ids = [saved_id(p) for p in workflow.list_visible(session, principal, day=None, status=None, limit=SCAN_LIMIT,
                                                offset=0)]
     may_locate = visibility.locatable(session, principal, ids)  # the one location rule (docs/permissions.md)
     ids = [i for i in ids if i in may_locate]
@@ -154,7 +160,7 @@ def items(session: Session, principal: Principal, *, bbox: BBox | None, interval
     return [feature(t, g) for t, g in kept[offset:offset + limit]], len(kept)
 
 
-def _count(session: Session, query: Select[Any], offset: int) -> int:
+def _count(session: Session, query: Select[*tuple[Any, ...]], offset: int) -> int:
     """How many tracks match when the page is empty (an offset past the end): one more query, only then."""
     if offset == 0:
         return 0
@@ -164,16 +170,17 @@ def _count(session: Session, query: Select[Any], offset: int) -> int:
 def one(session: Session, principal: Principal, patrol: Patrol) -> dict[str, Any]:
     """One visible patrol's track (null geometry and zero counts without positions)."""
     principal.scope("volunteer.location")
-    if patrol.id not in visibility.locatable(session, principal, [patrol.id]):
+    patrol_id = saved_id(patrol)
+    if patrol_id not in visibility.locatable(session, principal, [patrol_id]):
         raise Forbidden("you may see this patrol but not where it is (docs/permissions.md, \"Location\")",
                         code="location_not_visible")
     allowed = organisation_ids(session, principal, "volunteer.location")
-    coords, times = _coordinates(session, [patrol.id], allowed).get(patrol.id, (np.empty((0, 2)), []))
+    coords, times = _coordinates(session, [patrol_id], allowed).get(patrol_id, (np.empty((0, 2)), []))
     n = len(times)
     vols = 0
     if n:
-        vols = int(session.scalar(_scoped(select(func.count(_pr.volunteer_id.distinct()))
-                                          .where(_pr.patrol_id == patrol.id), allowed)) or 0)
-    row = TrackRow(patrol.id, patrol.zone_id, patrol.status, patrol.shift_start, patrol.shift_end, n, vols,
+        vols = int(session.scalar(_scoped(select(func.count(col(_pr.volunteer_id).distinct()))
+                                          .where(col(_pr.patrol_id) == patrol_id), allowed)) or 0)
+    row = TrackRow(patrol_id, patrol.zone_id, patrol.status, patrol.shift_start, patrol.shift_end, n, vols,
                    times[0] if n else None, times[-1] if n else None)
     return feature(row, _geometry(coords) if n else None)

@@ -155,7 +155,8 @@ def to_out(session: Session, orgs: list[Organisation]) -> list[OrganisationOut]:
     """Organisations with their region and jurisdiction codes, in two queries."""
     ids = [o.id for o in orgs]
     zone_rows = session.execute(
-        select(col(OrganisationZone.organisation_id), col(Zone.code)).join(Zone, col(Zone.id) == col(OrganisationZone.zone_id))
+        select(col(OrganisationZone.organisation_id), col(Zone.code))
+        .join(Zone, col(Zone.id) == col(OrganisationZone.zone_id))
         .where(col(OrganisationZone.organisation_id).in_(ids)).order_by(col(Zone.code))
     ).all() if ids else []
     zones: dict[int, list[str]] = {}

@@ -25,7 +25,7 @@ from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, ensure_in_scope
 from iolaos.errors import NotFound
 from iolaos.journal.models import AuditRecord, JournalHead
-from iolaos.kit.ids import saved_id
+from iolaos.kit.ids import id_column, saved_id
 from iolaos.kit.time import as_utc, utcnow
 from iolaos.organisations.models import Organisation
 from iolaos.recognition.schemas import (
@@ -190,7 +190,8 @@ def organisation_statement(session: Session, *, principal: Principal, org_id: in
     else:
         ensure_in_scope(session, principal, "recognition.read", saved_id(org), what="organisation")
     head = _head(session)
-    members = {saved_id(v): v for v in session.scalars(select(Volunteer).where(col(Volunteer.organisation_id) == org.id))}
+    members = {saved_id(v): v
+               for v in session.scalars(select(Volunteer).where(col(Volunteer.organisation_id) == org.id))}
     mine = [s for s in shifts(session, period, head.audit_seq)
             if s.organisation_id == org.id or (s.organisation_id is None and s.volunteer_id in members)]
     found = reports(session, period, head.audit_seq, organisation_id=org.id)
@@ -222,7 +223,8 @@ def _lines(session: Session, mine: list[Shift], found: list[Report], members: di
     missing = (set(services) | set(reported)) - set(members)
     names = {saved_id(v): v.full_name for v in members.values()}
     if missing:
-        names |= dict(session.execute(select(col(Volunteer.id), col(Volunteer.full_name)).where(col(Volunteer.id).in_(missing))).all())
+        names |= dict(session.execute(select(id_column(Volunteer.id), col(Volunteer.full_name))
+                                      .where(col(Volunteer.id).in_(missing))).all())
     lines = []
     for volunteer_id in set(services) | set(reported):
         t = totals(services.get(volunteer_id, []), reported.get(volunteer_id, []))

@@ -181,8 +181,8 @@ def to_out(session: Session, principal: Principal, volunteers: list[Volunteer]) 
                                                                       ends_at=window.ends_at))
     contact_orgs = organisation_ids(session, principal, "volunteer.contact") if principal.can("volunteer.contact") \
         else set()
-    return [_out(v, skills.get(saved_id(v), []), windows.get(saved_id(v), []), _sees_contact(principal, v, contact_orgs))
-            for v in volunteers]
+    return [_out(v, skills.get(saved_id(v), []), windows.get(saved_id(v), []),
+                 _sees_contact(principal, v, contact_orgs)) for v in volunteers]
 
 
 def _sees_contact(principal: Principal, v: Volunteer, contact_orgs: set[int] | None) -> bool:

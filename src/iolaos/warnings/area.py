@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 from iolaos.cap.geometry import around, cap_circle, cap_polygons
 from iolaos.errors import InvalidInput
 from iolaos.kit.geo import parse_geometry
+from iolaos.kit.ids import saved_id
 from iolaos.risk import service as risk
 from iolaos.warnings import templates
 from iolaos.zones import service as zones
@@ -58,7 +59,7 @@ def _geocodes(session: Session, zones: list[Zone]) -> list[tuple[str, str]]:
             codes.append((templates.GEOCODE_YPES, zone.code))
         elif zone.kind == "region":
             codes.append((templates.GEOCODE_ISO, zone.code))
-        region = zone if zone.kind == "region" else tree.region_of(zone.id)
+        region = zone if zone.kind == "region" else tree.region_of(saved_id(zone))
         if region is not None and region.code not in regions:
             regions.append(region.code)
     nuts = templates.NUTS2_BY_REGION
@@ -68,11 +69,11 @@ def _geocodes(session: Session, zones: list[Zone]) -> list[tuple[str, str]]:
 
 def _regions_of(session: Session, zones: list[Zone]) -> set[int]:
     tree = risk.zone_tree(session)
-    found = set()
+    found: set[int] = set()
     for zone in zones:
-        region = zone if zone.kind == "region" else tree.region_of(zone.id)
+        region = zone if zone.kind == "region" else tree.region_of(saved_id(zone))
         if region is not None:
-            found.add(region.id)
+            found.add(saved_id(region))
     return found
 
 

@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlmodel import Session, col
 
 from iolaos.auth.permissions import Scope
@@ -21,6 +21,7 @@ from iolaos.errors import Conflict, Forbidden, InvalidInput, NotFound
 from iolaos.incidents import service as incidents
 from iolaos.journal import service as journal
 from iolaos.kit.geo import to_geojson
+from iolaos.kit.ids import saved_id
 from iolaos.organisations.models import Organisation
 from iolaos.warnings import area as areas
 from iolaos.warnings import templates
@@ -99,7 +100,8 @@ def _apply(warning: PublicWarning, content: WarningContent, resolved: areas.Reso
 
 
 def _record(session: Session, principal: Principal, warning: PublicWarning, action: str, data: dict[str, Any]) -> None:
-    journal.record(session, actor=principal.actor, action=action, subject_type="warning", subject_id=warning.id,
+    journal.record(session, actor=principal.actor, action=action, subject_type="warning",
+                   subject_id=saved_id(warning),
                    data={"revision": warning.revision, **data}, topics=(f"org:{warning.organisation_id}",),
                    event_kind="warning.updated", payload={"warning_id": warning.id, "status": warning.status,
                                                           "revision": warning.revision})
@@ -114,7 +116,8 @@ def draft(session: Session, settings: Settings, *, principal: Principal, data: W
     resolved = _resolve(session, data)
     lead = incident is not None and incident.lead_organisation_id == principal.organisation_id
     _area_authority(principal, data.source, resolved, lead=lead)
-    warning = PublicWarning(organisation_id=principal.organisation_id, source=data.source,
+    # The content fields are set by _apply below; a SQLModel table does not validate its constructor's arguments.
+    warning = PublicWarning(organisation_id=principal.organisation_id, source=data.source,  # type: ignore[call-arg]
                             incident_id=incident.id if incident else None, status="draft",
                             edited_by_user_id=principal.user_id, created_by_user_id=principal.user_id,
                             created_at=now, updated_at=now)
@@ -126,7 +129,7 @@ def draft(session: Session, settings: Settings, *, principal: Principal, data: W
     return warning
 
 
-def _visible_query(session: Session, principal: Principal) -> Any:
+def _visible_query(session: Session, principal: Principal) -> Select[PublicWarning]:
     """Warnings of organisations in the caller's warning.read scope; with a regional scope also every warning
     whose area lies in the caller's region (e.g. civil protection's, issued from outside the region)."""
     scope = principal.scope("warning.read")
@@ -134,7 +137,7 @@ def _visible_query(session: Session, principal: Principal) -> Any:
     query = select(PublicWarning)
     if allowed is None:
         return query
-    clause = col(PublicWarning.organisation_id).in_(allowed)
+    clause: ColumnElement[bool] = col(PublicWarning.organisation_id).in_(allowed)
     if scope is Scope.REGION and principal.region_id is not None:
         clause = or_(clause, col(PublicWarning.region_id) == principal.region_id)
     return query.where(clause)
@@ -142,7 +145,7 @@ def _visible_query(session: Session, principal: Principal) -> Any:
 
 def get_visible(session: Session, principal: Principal, warning_id: int) -> PublicWarning:
     """One warning the caller may see; 404 otherwise."""
-    warning = session.scalar(_visible_query(session, principal).where(PublicWarning.id == warning_id))
+    warning = session.scalar(_visible_query(session, principal).where(col(PublicWarning.id) == warning_id))
     if warning is None:
         raise NotFound("no such warning")
     return warning
@@ -151,9 +154,10 @@ def get_visible(session: Session, principal: Principal, warning_id: int) -> Publ
 def list_visible(session: Session, principal: Principal, *, status: str | None, limit: int, offset: int
                  ) -> list[PublicWarning]:
     """Warnings the caller may see, newest first."""
-    query = _visible_query(session, principal).order_by(col(PublicWarning.created_at).desc(), col(PublicWarning.id).desc())
+    query = _visible_query(session, principal).order_by(col(PublicWarning.created_at).desc(),
+                                                        col(PublicWarning.id).desc())
     if status:
-        query = query.where(PublicWarning.status == status)
+        query = query.where(col(PublicWarning.status) == status)
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
@@ -286,12 +290,13 @@ def _retention(settings: Settings) -> timedelta:
 
 def _send(session: Session, settings: Settings, principal: Principal, warning: PublicWarning, msg_type: str,
           now: datetime) -> WarningMessage:
-    earlier = messages_of(session, [warning.id])[warning.id]
+    earlier = messages_of(session, [saved_id(warning)])[saved_id(warning)]
     sent = _sent_after(earlier, now)
     ident = cap.identifier("iolaos", f"w{warning.id}", f"m{len(earlier) + 1}", secrets.token_hex(4))
     alert = build(session, settings, warning, msg_type=msg_type, ident=ident, sent=sent, earlier=earlier)
-    row = WarningMessage(warning_id=warning.id, identifier=ident, sender=alert.sender, sent=sent, msg_type=msg_type,
-                         status=alert.status, expires=alert.infos[0].expires, revision=warning.revision,
+    row = WarningMessage(warning_id=saved_id(warning), identifier=ident, sender=alert.sender, sent=sent,
+                         msg_type=msg_type, status=alert.status, expires=alert.infos[0].expires,
+                         revision=warning.revision,
                          references="\n".join(r.text() for r in alert.references),
                          headline_el=alert.infos[0].headline, headline_en=alert.infos[1].headline,
                          xml=cap.render(alert), published_by_user_id=principal.user_id)
@@ -344,7 +349,7 @@ def preview(session: Session, settings: Settings, *, principal: Principal, warni
     warning = get_visible(session, principal, warning_id)
     _open(warning, now)
     msg_type = "Alert" if warning.status == "draft" else "Update"
-    earlier = messages_of(session, [warning.id])[warning.id]
+    earlier = messages_of(session, [saved_id(warning)])[saved_id(warning)]
     alert = build(session, settings, warning, msg_type=msg_type, ident="preview-not-sent",
                   sent=_sent_after(earlier, now), earlier=earlier)
     return msg_type, cap.render(alert), warning.revision
@@ -371,7 +376,7 @@ def message_url(identifier: str) -> str:
 
 def to_out(session: Session, settings: Settings, warnings: list[PublicWarning], now: datetime) -> list[WarningOut]:
     """Warnings with their state, area and messages."""
-    sent = messages_of(session, [w.id for w in warnings])
+    sent = messages_of(session, [saved_id(w) for w in warnings])
     out = []
     for w in warnings:
         shape = areas.outline(w.area_kind, w.area, w.radius_km)
@@ -382,8 +387,8 @@ def to_out(session: Session, settings: Settings, warnings: list[PublicWarning], 
                            geometry=to_geojson(shape, 5))
         changed = w.status == "draft" or w.published_revision != w.revision
         out.append(WarningOut(
-            id=w.id, organisation_id=w.organisation_id, source=w.source, incident_id=w.incident_id, status=w.status,
-            state=state(w, now), hazard=w.hazard, response_type=w.response_type, urgency=w.urgency,
+            id=saved_id(w), organisation_id=w.organisation_id, source=w.source, incident_id=w.incident_id,
+            status=w.status, state=state(w, now), hazard=w.hazard, response_type=w.response_type, urgency=w.urgency,
             severity=w.severity, certainty=w.certainty, instruction_el=w.instruction_el,
             instruction_en=w.instruction_en, description_el=w.description_el, description_en=w.description_en,
             area=area_out, expires=w.expires, revision=w.revision, approved_revision=w.approved_revision,
@@ -392,7 +397,7 @@ def to_out(session: Session, settings: Settings, warnings: list[PublicWarning], 
             needs_approval=settings.warning_four_eyes and changed and w.approved_revision != w.revision,
             allowed_actions=allowed_actions(settings, w, now), created_by_user_id=w.created_by_user_id,
             edited_by_user_id=w.edited_by_user_id, created_at=w.created_at, updated_at=w.updated_at,
-            messages=[_message_out(m) for m in sent[w.id]]))
+            messages=[_message_out(m) for m in sent[saved_id(w)]]))
     return out
 
 
@@ -410,7 +415,7 @@ def current_messages(session: Session, settings: Settings, now: datetime) -> lis
     query = select(PublicWarning).where(or_(
         (col(PublicWarning.status) == "published") & (col(PublicWarning.expires) > cutoff),
         (col(PublicWarning.status) == "cancelled") & (col(PublicWarning.ended_at) > cutoff)))
-    warnings = {w.id: w for w in session.scalars(query)}
+    warnings = {saved_id(w): w for w in session.scalars(query)}
     latest = [(rows[-1], state(warnings[wid], now)) for wid, rows in messages_of(session, list(warnings)).items()
               if rows]
     return sorted(latest, key=lambda item: (item[0].sent, item[0].id), reverse=True)

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from iolaos.kit.geo import to_geojson
+from iolaos.kit.ids import saved_id
 from iolaos.zones.models import Zone
 
 CACHE_SIZE = 20_000
@@ -45,8 +46,8 @@ def _encode(geom: Any, tolerance: float) -> str:
 
 def geometry_texts(session: Session, zones: list[Zone], tolerance: float) -> dict[int, str]:
     """GeoJSON text of each zone's geometry at ``tolerance``; geometries not cached are read in one query."""
-    url = str(session.get_bind().url)
-    keys = {z.id: (url, z.id, z.updated_at, tolerance) for z in zones}
+    url = str(session.get_bind().engine.url)
+    keys = {saved_id(z): (url, saved_id(z), z.updated_at, tolerance) for z in zones}
     found = {zid: text for zid, key in keys.items() if (text := _cache.get(key)) is not None}
     missing = [zid for zid in keys if zid not in found]
     if missing:

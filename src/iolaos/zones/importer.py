@@ -123,7 +123,7 @@ def build_inputs(frame: gpd.GeoDataFrame, kind: str, fields: FieldMap | None = N
         raise ImportFailed({"message": "required attributes are missing", "attributes": missing,
                             "available": [c for c in frame.columns if c != "geometry"]},
                            code="missing_attributes")
-    report, seen = ImportReport(), set()
+    report, seen = ImportReport(), set[str]()
     for position, row in enumerate(frame.itertuples(index=False)):
         record = row._asdict()
         problem = _row_problem(record, fields, seen)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from iolaos.deps import SessionDep
 from iolaos.kit.geo import parse_bbox
+from iolaos.kit.ids import saved_id
 from iolaos.zones import geometry as wire
 from iolaos.zones import service
 from iolaos.zones.schemas import LocateResult, ZoneCollection, ZoneFeature
@@ -41,7 +42,7 @@ def list_zones(
     if offset + len(zones) < total:
         links.append({"href": str(request.url.include_query_params(offset=offset + limit)), "rel": "next"})
     # Encoded here from cached geometry texts (zones/geometry.py): the shape is ZoneCollection's.
-    body = wire.collection_json([(z, texts.get(z.id)) for z in zones], parents, matched=total, links=links)
+    body = wire.collection_json([(z, texts.get(saved_id(z))) for z in zones], parents, matched=total, links=links)
     return Response(body, media_type="application/json")
 
 
@@ -61,4 +62,4 @@ def locate(
 def get_zone(session: SessionDep, code: str) -> dict:
     """One zone by its code (e.g. 9186 for Athens, GR-I for Attica)."""
     zone = service.get_zone(session, code)
-    return service.zone_feature(zone, service.parent_codes(session, [zone]).get(zone.parent_id))
+    return service.zone_feature(zone, service.parent_code(service.parent_codes(session, [zone]), zone))

@@ -42,18 +42,20 @@ def _is_postgis(session: Session) -> bool:
 
 def _version(session: Session) -> tuple:
     """Cheap fingerprint of the zone table; any insert or update changes it."""
-    row = session.execute(select(func.count(col(Zone.id)), func.max(col(Zone.updated_at)), func.max(col(Zone.id)))).one()
+    row = session.execute(select(func.count(col(Zone.id)), func.max(col(Zone.updated_at)),
+                                 func.max(col(Zone.id)))).one()
     return tuple(row)
 
 
 def locators(session: Session) -> dict[str, ZoneLocator]:
     """In-memory locators per kind for this database, rebuilt when zones change."""
     bind = session.get_bind()
-    cache = _locators.setdefault(str(bind.url), LocatorCache())
+    cache = _locators.setdefault(str(bind.engine.url), LocatorCache())
 
     def load() -> dict[str, tuple[list[int], list[Any]]]:
         out: dict[str, tuple[list[int], list[Any]]] = {}
-        for zid, kind, geom in session.execute(select(col(Zone.id), col(Zone.kind), col(Zone.geom)).order_by(col(Zone.id))):
+        rows = session.execute(select(col(Zone.id), col(Zone.kind), col(Zone.geom)).order_by(col(Zone.id)))
+        for zid, kind, geom in rows:
             ids, geoms = out.setdefault(kind, ([], []))
             ids.append(zid)
             geoms.append(geom)
@@ -137,6 +139,11 @@ def parent_codes(session: Session, zones: list[Zone]) -> dict[int, str]:
     if not ids:
         return {}
     return dict(session.execute(select(col(Zone.id), col(Zone.code)).where(col(Zone.id).in_(ids))).all())
+
+
+def parent_code(parents: dict[int, str], zone: Zone) -> str | None:
+    """``zone``'s parent's code from what ``parent_codes`` found (None for a zone without a parent)."""
+    return parents.get(zone.parent_id) if zone.parent_id is not None else None
 
 
 def zone_feature(zone: Zone, parent_code: str | None, *, with_geometry: bool = True) -> dict[str, Any]:
