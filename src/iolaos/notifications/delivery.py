@@ -69,10 +69,10 @@ def recover(engine: Engine, now: datetime) -> int:
                                                                         col(NotificationDelivery.lease_until) < now)))
         for d in stale:
             done = session.exec(update(_d).where(_d.c.id == d.id, _d.c.status == "sending",
-                                                    _d.c.lease_owner == d.lease_owner)
-                                   .values(status="unknown", lease_owner=None, lease_until=None, updated_at=now,
-                                           last_error="interrupted while sending; not sent again (it may have "
-                                                      "arrived)")).rowcount
+                                                 _d.c.lease_owner == d.lease_owner)
+                                .values(status="unknown", lease_owner=None, lease_until=None, updated_at=now,
+                                        last_error="interrupted while sending; not sent again (it may have "
+                                                   "arrived)")).rowcount
             if done:
                 session.execute(update(_attempt)
                                 .where(_attempt.c.delivery_id == d.id, _attempt.c.finished_at.is_(None))
@@ -93,9 +93,9 @@ def claim_next(engine: Engine, settings: Settings, worker: str, now: datetime) -
             .limit(8)).all()
         for delivery_id, attempts in candidates:
             won = session.exec(update(_d).where(_d.c.id == delivery_id, _d.c.status == "pending")
-                                  .values(status="sending", lease_owner=worker, attempts=attempts + 1,
-                                          lease_until=now + timedelta(seconds=settings.notify_lease_seconds),
-                                          updated_at=now)).rowcount
+                               .values(status="sending", lease_owner=worker, attempts=attempts + 1,
+                                       lease_until=now + timedelta(seconds=settings.notify_lease_seconds),
+                                       updated_at=now)).rowcount
             if not won:
                 continue  # another worker took it in the meantime
             session.add(DeliveryAttempt(delivery_id=delivery_id, number=attempts + 1, worker=worker, started_at=now))
@@ -139,7 +139,7 @@ def finish(engine: Engine, settings: Settings, worker: str, claimed: Claimed, no
         values["next_attempt_at"] = now + backoff(settings, claimed.attempt)
     with session_scope(engine) as session:
         mine = session.exec(update(_d).where(_d.c.id == message.delivery_id, _d.c.status == "sending",
-                                                _d.c.lease_owner == worker).values(**values)).rowcount
+                                             _d.c.lease_owner == worker).values(**values)).rowcount
         session.execute(update(_attempt)
                         .where(_attempt.c.delivery_id == message.delivery_id,
                                _attempt.c.number == claimed.attempt)

@@ -40,16 +40,15 @@ def config(request: Request, principal: PrincipalDep) -> ConfigOut:
 @router.get("/preferences", response_model=PreferencesOut, summary="My channels", responses=READ)
 def get_preferences(request: Request, session: SessionDep, principal: PrincipalDep) -> PreferencesOut:
     """The caller's channels and quiet hours."""
-    return PreferencesOut(**service.preferences(session, principal, request.app.state.settings))
+    return service.preferences(session, principal, request.app.state.settings)
 
 
 @router.put("/preferences", response_model=PreferencesOut, summary="Choose my channels", responses=WRITE)
 def put_preferences(request: Request, session: SessionDep, principal: PrincipalDep,
                     body: PreferencesIn) -> PreferencesOut:
     """Choose channels and quiet hours (SOS and other life-safety notices still come through)."""
-    return PreferencesOut(**service.set_preferences(session, principal, request.app.state.settings,
-                                                    channels=list(body.channels), quiet_start=body.quiet_start,
-                                                    quiet_end=body.quiet_end))
+    return service.set_preferences(session, principal, request.app.state.settings, channels=list(body.channels),
+                                   quiet_start=body.quiet_start, quiet_end=body.quiet_end)
 
 
 @router.post("/subscriptions", status_code=204, summary="Register this browser for push", responses=WRITE)
@@ -71,4 +70,4 @@ def list_notifications(session: SessionDep, principal: PrincipalDep,
                        mine: Annotated[bool, Query(description="only the caller's own")] = False,
                        limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[NotificationOut]:
     """Newest first: the caller's own, or those of people whose organisations the caller may read."""
-    return [NotificationOut(**n) for n in service.list_visible(session, principal, mine=mine, limit=limit)]
+    return service.list_visible(session, principal, mine=mine, limit=limit)

@@ -106,7 +106,7 @@ def _role_users(session: Session, organisations: set[int], roles: tuple[str, ...
     if not organisations:
         return set()
     return set(session.scalars(select(col(User.id)).where(col(User.organisation_id).in_(sorted(organisations)),
-                                                     col(User.role).in_(roles), col(User.is_active))))
+                                                          col(User.role).in_(roles), col(User.is_active))))
 
 
 def _proposed_volunteers(session: Session, rule: dict, ctx: dict) -> set[int]:

@@ -27,6 +27,7 @@ from iolaos.notifications.models import (
     NotificationPreference,
     PushSubscription,
 )
+from iolaos.notifications.schemas import DeliveryOut, NotificationOut, PreferencesOut
 from iolaos.volunteers.models import Volunteer
 
 log = logging.getLogger(__name__)
@@ -119,20 +120,20 @@ def quiet_until(pref: NotificationPreference | None, at: datetime) -> datetime:
 
 
 # --- preferences and subscriptions (the signed-in user's own) -------------------------------------------------
-def preferences(session: Session, principal: Principal, settings: Settings) -> dict[str, Any]:
+def preferences(session: Session, principal: Principal, settings: Settings) -> PreferencesOut:
     """The caller's channels and quiet hours (the defaults until they choose)."""
     pref = session.scalar(select(NotificationPreference)
                           .where(col(NotificationPreference.user_id) == principal.user_id))
     subscriptions = session.scalar(select(col(PushSubscription.id))
                                    .where(col(PushSubscription.user_id) == principal.user_id).limit(1))
-    return {"channels": pref.channel_list if pref else list(settings.notify_channels_default),
-            "quiet_start": _hhmm(pref.quiet_start) if pref else None,
-            "quiet_end": _hhmm(pref.quiet_end) if pref else None,
-            "push_subscribed": subscriptions is not None}
+    return PreferencesOut(channels=pref.channel_list if pref else list(settings.notify_channels_default),
+                          quiet_start=_hhmm(pref.quiet_start) if pref else None,
+                          quiet_end=_hhmm(pref.quiet_end) if pref else None,
+                          push_subscribed=subscriptions is not None)
 
 
 def set_preferences(session: Session, principal: Principal, settings: Settings, *, channels: list[str],
-                    quiet_start: str | None, quiet_end: str | None) -> dict[str, Any]:
+                    quiet_start: str | None, quiet_end: str | None) -> PreferencesOut:
     """Choose channels and quiet hours; journalled."""
     if (quiet_start is None) != (quiet_end is None):
         raise InvalidInput("give both ends of the quiet hours, or neither", code="invalid_quiet_hours")
@@ -191,7 +192,7 @@ def _hhmm(minutes: int | None) -> str | None:
 
 
 # --- what the console shows ------------------------------------------------------------------------------------
-def list_visible(session: Session, principal: Principal, *, mine: bool, limit: int) -> list[dict[str, Any]]:
+def list_visible(session: Session, principal: Principal, *, mine: bool, limit: int) -> list[NotificationOut]:
     """Notifications with each channel's delivery status: the caller's own, or (console) those of people in
     organisations whose volunteers the caller may read."""
     query = select(Notification, col(User.full_name)).join(User, col(User.id) == col(Notification.user_id))
@@ -202,22 +203,23 @@ def list_visible(session: Session, principal: Principal, *, mine: bool, limit: i
         if allowed is not None:
             query = query.where(col(Notification.organisation_id).in_(sorted(allowed | {principal.organisation_id})))
     rows = session.execute(query.order_by(col(Notification.id).desc()).limit(limit)).all()
-    ids = [n.id for n, _ in rows]
+    ids = [saved_id(n) for n, _ in rows]
     deliveries: dict[int, list[NotificationDelivery]] = {}
     for d in session.scalars(select(NotificationDelivery)
                              .where(col(NotificationDelivery.notification_id).in_(ids or [-1]))
                              .order_by(col(NotificationDelivery.id))):
         deliveries.setdefault(d.notification_id, []).append(d)
-    return [_out(n, name, deliveries.get(n.id, [])) for n, name in rows]
+    return [_out(n, name, deliveries.get(saved_id(n), [])) for n, name in rows]
 
 
-def _out(n: Notification, name: str, deliveries: list[NotificationDelivery]) -> dict[str, Any]:
-    return {"id": n.id, "rule": n.rule, "user_id": n.user_id, "user_name": name, "title": n.title, "body": n.body,
-            "life_safety": n.life_safety, "subject_type": n.subject_type, "subject_id": n.subject_id,
-            "suppressed": n.suppressed, "created_at": n.created_at,
-            "deliveries": [{"channel": d.channel, "status": d.status, "attempts": d.attempts,
-                            "next_attempt_at": d.next_attempt_at if d.status == "pending" else None,
-                            "sent_at": d.sent_at, "last_error": d.last_error} for d in deliveries]}
+def _out(n: Notification, name: str, deliveries: list[NotificationDelivery]) -> NotificationOut:
+    return NotificationOut(
+        id=saved_id(n), rule=n.rule, user_id=n.user_id, user_name=name, title=n.title, body=n.body,
+        life_safety=n.life_safety, subject_type=n.subject_type, subject_id=n.subject_id, suppressed=n.suppressed,
+        created_at=n.created_at,
+        deliveries=[DeliveryOut(channel=d.channel, status=d.status, attempts=d.attempts,
+                                next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+                                sent_at=d.sent_at, last_error=d.last_error) for d in deliveries])
 
 
 def attempts_of(session: Session, delivery_id: int) -> list[DeliveryAttempt]:

@@ -137,7 +137,7 @@ def items(session: Session, principal: Principal, *, bbox: BBox | None, interval
     principal.scope("volunteer.location")
     allowed = organisation_ids(session, principal, "volunteer.location")
     ids = [saved_id(p) for p in workflow.list_visible(session, principal, day=None, status=None, limit=SCAN_LIMIT,
-                                               offset=0)]
+                                                      offset=0)]
     may_locate = visibility.locatable(session, principal, ids)  # the one location rule (docs/permissions.md)
     ids = [i for i in ids if i in may_locate]
     if not ids:

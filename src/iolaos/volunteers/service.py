@@ -60,7 +60,7 @@ def create(session: Session, *, principal: Principal, data: VolunteerCreate, org
     _replace_windows(session, volunteer, data.availability)
     journal.record(session, actor=principal.actor, action="volunteer.create", subject_type="volunteer",
                    subject_id=saved_id(volunteer), data={"full_name": data.full_name, "status": data.status,
-                                                  "skills": [s.skill for s in data.skills]},
+                                                         "skills": [s.skill for s in data.skills]},
                    topics=_topics(volunteer), payload={"id": volunteer.id, "status": data.status})
     return volunteer
 
