@@ -102,8 +102,8 @@ def report_positions(request: Request, session: SessionDep, principal: Principal
                      ) -> BatchResult:
     """Positions buffered on a phone; only those of an active patrol you are checked in on are stored."""
     items = [positions.Report(r.patrol_id, r.at, r.lon, r.lat, r.accuracy_m) for r in body.reports]
-    return BatchResult(**positions.report(session, request.app.state.settings, principal=principal, reports=items,
-                                          now=request.app.state.clock()))
+    return positions.report(session, request.app.state.settings, principal=principal, reports=items,
+                            now=request.app.state.clock())
 
 
 @router.get("/positions/latest", response_model=list[PositionOut],
