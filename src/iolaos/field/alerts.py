@@ -18,6 +18,7 @@ from iolaos.auth.principal import Principal
 from iolaos.db import row_id
 from iolaos.errors import Conflict, Forbidden, NotFound
 from iolaos.field.models import PositionReport, SafetyAlert
+from iolaos.field.schemas import AlertOut
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
 from iolaos.patrols import visibility
@@ -118,7 +119,7 @@ def _visible(session: Session, principal: Principal, alert_id: int) -> tuple[Saf
         raise NotFound("no such alert") from None
 
 
-def list_visible(session: Session, principal: Principal, *, status: str | None, limit: int) -> list[dict]:
+def list_visible(session: Session, principal: Principal, *, status: str | None, limit: int) -> list[AlertOut]:
     """Alerts on patrols the caller may see, newest first."""
     principal.scope("alert.read")
     query = select(SafetyAlert, Patrol).join(Patrol, col(Patrol.id) == SafetyAlert.patrol_id)
@@ -129,17 +130,19 @@ def list_visible(session: Session, principal: Principal, *, status: str | None, 
         query = query.where(col(SafetyAlert.status) == status)
     rows = session.execute(query.order_by(col(SafetyAlert.raised_at).desc(), col(SafetyAlert.id).desc())
                            .limit(limit)).all()
-    locatable = visibility.locatable(session, principal, {p.id for _, p in rows})
-    return [_shown(alert_out(a, p), p.id in locatable) for a, p in rows]
+    locatable = visibility.locatable(session, principal, {row_id(p) for _, p in rows})
+    return [_shown(alert_out(a, p), row_id(p) in locatable) for a, p in rows]
 
 
-def alert_for(session: Session, principal: Principal, alert: SafetyAlert, patrol: Patrol) -> dict[str, Any]:
+def alert_for(session: Session, principal: Principal, alert: SafetyAlert, patrol: Patrol) -> AlertOut:
     """An alert as this caller may see it: its coordinates only with the right to locate the patrol."""
-    return _shown(alert_out(alert, patrol), patrol.id in visibility.locatable(session, principal, [row_id(patrol)]))
+    patrol_id = row_id(patrol)
+    return _shown(alert_out(alert, patrol), patrol_id in visibility.locatable(session, principal, [patrol_id]))
 
 
-def _shown(out: dict[str, Any], locatable: bool) -> dict[str, Any]:
-    return out if locatable else visibility.redact_alert(out)
+def _shown(out: dict[str, Any], locatable: bool) -> AlertOut:
+    """The served alert: the pushed payload (``alert_out``), without its location unless the caller may locate."""
+    return AlertOut.model_validate(out if locatable else visibility.redact_alert(out))
 
 
 def alert_out(alert: SafetyAlert, patrol: Patrol) -> dict[str, Any]:
