@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import col
 
 from iolaos.auth import cli as users_cli
 from iolaos.auth.actor import system_actor
@@ -234,7 +235,7 @@ def _fill_season(engine, settings, year: int) -> None:
     days = demo_season.season_days(year)
     with session_scope(engine) as session:  # each filled day leaves one journal record
         done = session.scalar(select(func.count()).select_from(AuditRecord).where(
-            AuditRecord.action == "demo.season", AuditRecord.subject_id == days[0].isoformat()))
+            col(AuditRecord.action) == "demo.season", col(AuditRecord.subject_id) == days[0].isoformat()))
     if done:
         typer.echo(f"season {year}: already filled")
         return

@@ -169,7 +169,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            _document_error_shape(generate())
+            schema = generate()  # FastAPI's own openapi() also caches it in app.openapi_schema
+            _document_error_shape(schema)
+            return schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

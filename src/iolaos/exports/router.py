@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -40,7 +41,7 @@ def _scoped(layer: str, fmt: str) -> Callable[..., Response]:
 
 
 for _fmt, _media in service.FORMATS.items():
-    _ok = {200: {"content": {_media: {}}}}
+    _ok: dict[int | str, dict[str, Any]] = {200: {"content": {_media: {}}}}
     router.add_api_route(f"/zones.{_fmt}", _public(_fmt), methods=["GET"], response_class=Response,
                          summary=f"Zones as {_fmt}", responses={**_ok, **error_responses(422)},
                          operation_id=f"export_zones_{_fmt}")

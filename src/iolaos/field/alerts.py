@@ -11,12 +11,14 @@ import shapely
 import shapely.prepared
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.actor import Actor, system_actor
 from iolaos.auth.principal import Principal
+from iolaos.db import row_id
 from iolaos.errors import Conflict, Forbidden, NotFound
 from iolaos.field.models import PositionReport, SafetyAlert
+from iolaos.field.schemas import AlertOut
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
 from iolaos.patrols import visibility
@@ -36,11 +38,13 @@ CREW_STATUSES = ("accepted", "checked_in")  # on the crew: they may press SOS
 def raise_alert(session: Session, *, actor: Actor, patrol: Patrol, kind: str, details: dict[str, Any],
                 at: datetime | None = None) -> SafetyAlert | None:
     """Open an alert unless one of this kind is already open for the patrol; journalled and pushed live."""
-    existing = session.scalar(select(SafetyAlert).where(SafetyAlert.patrol_id == patrol.id,
-                                                        SafetyAlert.kind == kind, SafetyAlert.status == "open"))
+    patrol_id = row_id(patrol)
+    existing = session.scalar(select(SafetyAlert).where(col(SafetyAlert.patrol_id) == patrol_id,
+                                                        col(SafetyAlert.kind) == kind,
+                                                        col(SafetyAlert.status) == "open"))
     if existing is not None:
         return None
-    alert = SafetyAlert(patrol_id=patrol.id, kind=kind, details=json.dumps(details, ensure_ascii=False),
+    alert = SafetyAlert(patrol_id=patrol_id, kind=kind, details=json.dumps(details, ensure_ascii=False),
                         raised_at=at or utcnow())
     try:
         with session.begin_nested():  # a concurrent sweeper may have opened the same alert
@@ -48,7 +52,7 @@ def raise_alert(session: Session, *, actor: Actor, patrol: Patrol, kind: str, de
             session.flush()
     except IntegrityError:
         return None
-    journal.record(session, actor=actor, action="alert.raise", subject_type="patrol", subject_id=patrol.id,
+    journal.record(session, actor=actor, action="alert.raise", subject_type="patrol", subject_id=patrol_id,
                    data={"alert_id": alert.id, "kind": kind, **details}, topics=patrol_topics(session, patrol),
                    event_kind="alert.raised", payload=alert_out(alert, patrol))
     return alert
@@ -68,9 +72,9 @@ def sos(session: Session, *, principal: Principal, patrol_id: int, note: str) ->
 
 def _may_raise_sos(session: Session, principal: Principal, patrol: Patrol) -> bool:
     """True for a crew member of the patrol, or a caller whose patrol.operate scope covers it."""
-    on_crew = session.scalar(select(Assignment.id).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-                             .where(Assignment.patrol_id == patrol.id, Volunteer.user_id == principal.user_id,
-                                    Assignment.status.in_(CREW_STATUSES)).limit(1))
+    on_crew = session.scalar(select(col(Assignment.id)).join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
+                             .where(col(Assignment.patrol_id) == patrol.id, col(Volunteer.user_id) == principal.user_id,
+                                    col(Assignment.status).in_(CREW_STATUSES)).limit(1))
     if on_crew is not None:
         return True
     if not principal.can("patrol.operate"):
@@ -78,7 +82,7 @@ def _may_raise_sos(session: Session, principal: Principal, patrol: Patrol) -> bo
     from iolaos.patrols import access  # patrols import alerts for SOS via field status
 
     try:
-        access.operable(session, principal, patrol.id)
+        access.operable(session, principal, row_id(patrol))
     except NotFound:
         return False
     return True
@@ -99,7 +103,7 @@ def acknowledge(session: Session, *, principal: Principal, alert_id: int, note: 
     alert.acknowledged_by_user_id, alert.acknowledged_at = principal.user_id, now or utcnow()
     session.flush()
     journal.record(session, actor=principal.actor, action="alert.acknowledge", subject_type="patrol",
-                   subject_id=patrol.id, data={"alert_id": alert.id, "kind": alert.kind, "note": note},
+                   subject_id=row_id(patrol), data={"alert_id": alert.id, "kind": alert.kind, "note": note},
                    topics=patrol_topics(session, patrol), event_kind="alert.acknowledged",
                    payload=alert_out(alert, patrol))
     return alert, patrol
@@ -115,27 +119,30 @@ def _visible(session: Session, principal: Principal, alert_id: int) -> tuple[Saf
         raise NotFound("no such alert") from None
 
 
-def list_visible(session: Session, principal: Principal, *, status: str | None, limit: int) -> list[dict]:
+def list_visible(session: Session, principal: Principal, *, status: str | None, limit: int) -> list[AlertOut]:
     """Alerts on patrols the caller may see, newest first."""
     principal.scope("alert.read")
-    query = select(SafetyAlert, Patrol).join(Patrol, Patrol.id == SafetyAlert.patrol_id)
+    query = select(SafetyAlert, Patrol).join(Patrol, col(Patrol.id) == SafetyAlert.patrol_id)
     clause = workflow._visible_clause(session, principal)
     if clause is not None:
         query = query.where(clause)
     if status:
-        query = query.where(SafetyAlert.status == status)
-    rows = session.execute(query.order_by(SafetyAlert.raised_at.desc(), SafetyAlert.id.desc()).limit(limit)).all()
-    locatable = visibility.locatable(session, principal, {p.id for _, p in rows})
-    return [_shown(alert_out(a, p), p.id in locatable) for a, p in rows]
+        query = query.where(col(SafetyAlert.status) == status)
+    rows = session.execute(query.order_by(col(SafetyAlert.raised_at).desc(), col(SafetyAlert.id).desc())
+                           .limit(limit)).all()
+    locatable = visibility.locatable(session, principal, {row_id(p) for _, p in rows})
+    return [_shown(alert_out(a, p), row_id(p) in locatable) for a, p in rows]
 
 
-def alert_for(session: Session, principal: Principal, alert: SafetyAlert, patrol: Patrol) -> dict[str, Any]:
+def alert_for(session: Session, principal: Principal, alert: SafetyAlert, patrol: Patrol) -> AlertOut:
     """An alert as this caller may see it: its coordinates only with the right to locate the patrol."""
-    return _shown(alert_out(alert, patrol), patrol.id in visibility.locatable(session, principal, [patrol.id]))
+    patrol_id = row_id(patrol)
+    return _shown(alert_out(alert, patrol), patrol_id in visibility.locatable(session, principal, [patrol_id]))
 
 
-def _shown(out: dict[str, Any], locatable: bool) -> dict[str, Any]:
-    return out if locatable else visibility.redact_alert(out)
+def _shown(out: dict[str, Any], locatable: bool) -> AlertOut:
+    """The served alert: the pushed payload (``alert_out``), without its location unless the caller may locate."""
+    return AlertOut.model_validate(out if locatable else visibility.redact_alert(out))
 
 
 def alert_out(alert: SafetyAlert, patrol: Patrol) -> dict[str, Any]:
@@ -159,14 +166,14 @@ def _zone_shape(session: Session, zone_id: int, stamp: Any = None) -> tuple[Any,
     Positions arrive many times a second and municipalities have thousands of vertices: reading and
     parsing the polygon for each batch would cost more than the rest of storing it.
     """
-    key = (str(session.get_bind().url), zone_id)
+    key = (str(session.get_bind().engine.url), zone_id)
     if stamp is None:
-        stamp = session.scalar(select(Zone.updated_at).where(Zone.id == zone_id))
+        stamp = session.scalar(select(col(Zone.updated_at)).where(col(Zone.id) == zone_id))
     hit = _ZONE_CACHE.get(key)
     if hit is None or hit[0] != stamp:
         if len(_ZONE_CACHE) >= ZONE_CACHE_SIZE:
             _ZONE_CACHE.clear()
-        geom = session.scalar(select(Zone.geom).where(Zone.id == zone_id))
+        geom = session.scalar(select(col(Zone.geom)).where(col(Zone.id) == zone_id))
         hit = _ZONE_CACHE[key] = (stamp, geom, shapely.prepared.prep(geom))
     return hit[1], hit[2]
 
@@ -189,9 +196,10 @@ def check_out_of_zone(session: Session, *, patrol: Patrol, lon: float, lat: floa
 
 def _quiet_after_acknowledge(session: Session, patrol_ids: list[int]) -> dict[int, datetime]:
     """Patrol → when its latest lost-contact alert was acknowledged (for patrols whose latest one is)."""
-    rows = session.execute(select(SafetyAlert.patrol_id, SafetyAlert.status, SafetyAlert.acknowledged_at)
-                           .where(SafetyAlert.patrol_id.in_(patrol_ids or [-1]), SafetyAlert.kind == "lost_contact")
-                           .order_by(SafetyAlert.patrol_id, SafetyAlert.raised_at, SafetyAlert.id)).all()
+    rows = session.execute(select(col(SafetyAlert.patrol_id), col(SafetyAlert.status), col(SafetyAlert.acknowledged_at))
+                           .where(col(SafetyAlert.patrol_id).in_(patrol_ids or [-1]),
+                                  col(SafetyAlert.kind) == "lost_contact")
+                           .order_by(col(SafetyAlert.patrol_id), col(SafetyAlert.raised_at), col(SafetyAlert.id))).all()
     latest = {patrol_id: (status, at) for patrol_id, status, at in rows}
     return {p: at for p, (status, at) in latest.items() if status == "acknowledged" and at is not None}
 
@@ -203,14 +211,14 @@ def sweep_lost_contact(session: Session, *, now: datetime, after_minutes: float,
     Once a dispatcher has acknowledged it, the same silence does not alert again: only contact resuming and
     being lost again, or ``realert_minutes`` of further silence after the acknowledgement, raise a new one.
     """
-    last = (select(PositionReport.patrol_id, func.max(PositionReport.at).label("last_at"))
-            .group_by(PositionReport.patrol_id).subquery())
-    started = (select(Assignment.patrol_id, func.min(Assignment.checked_in_at).label("since"))
-               .group_by(Assignment.patrol_id).subquery())
+    last = (select(col(PositionReport.patrol_id), func.max(col(PositionReport.at)).label("last_at"))
+            .group_by(col(PositionReport.patrol_id)).subquery())
+    started = (select(col(Assignment.patrol_id), func.min(col(Assignment.checked_in_at)).label("since"))
+               .group_by(col(Assignment.patrol_id)).subquery())
     rows = session.execute(select(Patrol, last.c.last_at, started.c.since)
-                           .outerjoin(last, last.c.patrol_id == Patrol.id)
-                           .outerjoin(started, started.c.patrol_id == Patrol.id)
-                           .where(Patrol.status == "active")).all()
+                           .outerjoin(last, last.c.patrol_id == col(Patrol.id))
+                           .outerjoin(started, started.c.patrol_id == col(Patrol.id))
+                           .where(col(Patrol.status) == "active")).all()
     raised = []
     acknowledged = _quiet_after_acknowledge(session, [patrol.id for patrol, _, _ in rows])
     for patrol, last_at, since in rows:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.principal import Principal
+from iolaos.db import row_id
 from iolaos.errors import Conflict
 from iolaos.field.alerts import distance_m
 from iolaos.field.models import IncidentPatrol, PositionReport
@@ -24,40 +25,41 @@ def link(session: Session, *, principal: Principal, incident_id: int, patrol_id:
     principal.scope("incident.manage")  # 403 for roles without it, before the incident is looked up
     incident = incidents.get_visible(session, principal, incident_id)
     incidents.ensure_may_manage(session, principal, incident)
-    patrol = workflow.get_visible(session, principal, patrol_id)
-    if session.scalar(select(IncidentPatrol.id).where(IncidentPatrol.incident_id == incident.id,
-                                                      IncidentPatrol.patrol_id == patrol.id)):
+    workflow.get_visible(session, principal, patrol_id)  # 404 for a patrol the caller may not see
+    if session.scalar(select(col(IncidentPatrol.id)).where(col(IncidentPatrol.incident_id) == incident_id,
+                                                      col(IncidentPatrol.patrol_id) == patrol_id)):
         raise Conflict("already linked", code="already_linked")
-    session.add(IncidentPatrol(incident_id=incident.id, patrol_id=patrol.id, linked_by_user_id=principal.user_id))
+    session.add(IncidentPatrol(incident_id=incident_id, patrol_id=patrol_id, linked_by_user_id=principal.user_id))
     session.flush()
-    topics = {*incidents._topics(session, incident), f"patrol:{patrol.id}"}
+    topics = {*incidents._topics(session, incident), f"patrol:{patrol_id}"}
     journal.record(session, actor=principal.actor, action="incident.link_patrol", subject_type="incident",
-                   subject_id=incident.id, data={"patrol_id": patrol.id}, topics=topics)
-    return {"incident_id": incident.id, "patrol_ids": linked(session, incident.id)}
+                   subject_id=incident_id, data={"patrol_id": patrol_id}, topics=topics)
+    return {"incident_id": incident_id, "patrol_ids": linked(session, incident_id)}
 
 
 def linked(session: Session, incident_id: int) -> list[int]:
     """Patrols linked to an incident."""
-    return list(session.scalars(select(IncidentPatrol.patrol_id).where(IncidentPatrol.incident_id == incident_id)
-                                .order_by(IncidentPatrol.patrol_id)))
+    return list(session.scalars(select(col(IncidentPatrol.patrol_id))
+                                .where(col(IncidentPatrol.incident_id) == incident_id)
+                                .order_by(col(IncidentPatrol.patrol_id))))
 
 
 def near(session: Session, *, principal: Principal, incident_id: int, radius_km: float) -> list[dict[str, Any]]:
     """Active patrols within ``radius_km`` of the incident: by last known position, else by their zone."""
     incident = incidents.get_visible(session, principal, incident_id)
     lon, lat = incident.point.x, incident.point.y
-    query = select(Patrol).where(Patrol.status == "active")
+    query = select(Patrol).where(col(Patrol.status) == "active")
     clause = workflow._visible_clause(session, principal)
     if clause is not None:
         query = query.where(clause)
     patrols = list(session.scalars(query))
-    last = _last_positions(session, [p.id for p in patrols])
-    zones = {z.id: z for z in session.scalars(select(Zone).where(Zone.id.in_({p.zone_id for p in patrols})))} \
+    last = _last_positions(session, [row_id(p) for p in patrols])
+    zones = {z.id: z for z in session.scalars(select(Zone).where(col(Zone.id).in_({p.zone_id for p in patrols})))} \
         if patrols else {}
-    exact = visibility.locatable(session, principal, [p.id for p in patrols])
+    exact = visibility.locatable(session, principal, [row_id(p) for p in patrols])
     found = []
     for patrol in patrols:
-        point = last.get(patrol.id)
+        point = last.get(row_id(patrol))
         metres = distance_m(point, lon, lat) if point is not None else distance_m(zones[patrol.zone_id].geom, lon, lat)
         item = _near_item(patrol, metres, radius_km, point is not None, patrol.id in exact)
         if item is not None:
@@ -85,8 +87,8 @@ def _near_item(patrol: Patrol, metres: float, radius_km: float, by_position: boo
 def _last_positions(session: Session, patrol_ids: list[int]) -> dict[int, Any]:
     if not patrol_ids:
         return {}
-    newest = (select(PositionReport.patrol_id, func.max(PositionReport.at).label("at"))
-              .where(PositionReport.patrol_id.in_(patrol_ids)).group_by(PositionReport.patrol_id).subquery())
-    rows = session.execute(select(PositionReport.patrol_id, PositionReport.point).join(
-        newest, (newest.c.patrol_id == PositionReport.patrol_id) & (newest.c.at == PositionReport.at))).all()
+    newest = (select(col(PositionReport.patrol_id), func.max(col(PositionReport.at)).label("at"))
+              .where(col(PositionReport.patrol_id).in_(patrol_ids)).group_by(col(PositionReport.patrol_id)).subquery())
+    rows = session.execute(select(col(PositionReport.patrol_id), col(PositionReport.point)).join(
+        newest, (newest.c.patrol_id == col(PositionReport.patrol_id)) & (newest.c.at == col(PositionReport.at)))).all()
     return {pid: point for pid, point in rows}

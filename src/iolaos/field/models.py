@@ -33,7 +33,7 @@ class PositionReport(SQLModel, table=True):
     point: BaseGeometry = Field(sa_column=Column(GeometryType("Point"), nullable=False))
     accuracy_m: float | None = Field(default=None)
 
-    model_config = {"arbitrary_types_allowed": True}  # type: ignore[assignment]
+    model_config = {"arbitrary_types_allowed": True}
 
 
 class SafetyAlert(SQLModel, table=True):

@@ -9,13 +9,15 @@ from typing import Any
 
 from shapely.geometry import Point
 from sqlalchemy import delete, func, insert, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.principal import Principal
 from iolaos.config import Settings
+from iolaos.db import row_id, table_of
 from iolaos.errors import Forbidden, InvalidInput, NotFound
 from iolaos.field import alerts
 from iolaos.field.models import PositionReport
+from iolaos.field.schemas import BatchResult, Rejected
 from iolaos.journal import volatile
 from iolaos.journal.models import AuditRecord
 from iolaos.kit.time import as_utc, utcnow
@@ -45,7 +47,7 @@ class Report:
 
 
 def report(session: Session, settings: Settings, *, principal: Principal, reports: list[Report],
-           now: datetime | None = None) -> dict[str, Any]:
+           now: datetime | None = None) -> BatchResult:
     """Store the positions the caller may report; say why each refused one was refused.
 
     A batch is stored in part when some reports are refused (a phone must not lose the good ones); when
@@ -53,7 +55,9 @@ def report(session: Session, settings: Settings, *, principal: Principal, report
     ``outside_active_window`` in the one error shape.
     """
     volunteer, on_duty, stamps, windows = _reporter(session, principal.user_id)
-    now, accepted, rejected = now or utcnow(), [], []
+    now = now or utcnow()
+    accepted: list[Report] = []
+    rejected: list[dict[str, Any]] = []
     skew = timedelta(seconds=settings.position_skew_seconds)
     oldest = now - timedelta(days=settings.position_retention_days)
     for index, item in enumerate(reports):
@@ -65,8 +69,10 @@ def report(session: Session, settings: Settings, *, principal: Principal, report
     if not accepted and any(r["code"] == TIME_REFUSED for r in rejected):
         raise InvalidInput({"message": "no position lies inside its patrol's active window", "rejected": rejected,
                             "skew_seconds": settings.position_skew_seconds}, code=TIME_REFUSED)
+    if volunteer is None:  # _refusal refused every report: only volunteers share positions
+        return BatchResult(accepted=0, rejected=[Rejected(**r) for r in rejected])
     if accepted:  # one multi-row INSERT: this is the hot path of the field
-        session.execute(insert(PositionReport.__table__), [
+        session.execute(insert(table_of(PositionReport)), [
             {"patrol_id": r.patrol_id, "volunteer_id": volunteer.id, "at": r.at, "received_at": now,
              "point": Point(r.lon, r.lat), "accuracy_m": r.accuracy_m} for r in accepted])
     newest = {pid: max((r for r in accepted if r.patrol_id == pid), key=lambda r: r.at)
@@ -77,7 +83,7 @@ def report(session: Session, settings: Settings, *, principal: Principal, report
     # Queued on the session: the events are written (under the journal's head-row lock) just before COMMIT.
     for patrol_id, latest in newest.items():
         _publish(session, on_duty[patrol_id], volunteer, latest)
-    return {"accepted": len(accepted), "rejected": rejected}
+    return BatchResult(accepted=len(accepted), rejected=[Rejected(**r) for r in rejected])
 
 
 def _reporter(session: Session, user_id: int
@@ -87,19 +93,20 @@ def _reporter(session: Session, user_id: int
 
     One query on the hot path (the start times are remembered); a second when the caller is on no active patrol.
     """
-    rows = session.execute(select(Volunteer, Patrol, Zone.updated_at, Assignment.checked_in_at)
-                           .join(Assignment, Assignment.volunteer_id == Volunteer.id)
-                           .join(Patrol, Patrol.id == Assignment.patrol_id).join(Zone, Zone.id == Patrol.zone_id)
-                           .where(Volunteer.user_id == user_id, Assignment.status == "checked_in",
-                                  Patrol.status == "active")).all()
+    rows = session.execute(select(Volunteer, Patrol, col(Zone.updated_at), col(Assignment.checked_in_at))
+                           .join(Assignment, col(Assignment.volunteer_id) == Volunteer.id)
+                           .join(Patrol, col(Patrol.id) == Assignment.patrol_id)
+                           .join(Zone, col(Zone.id) == Patrol.zone_id)
+                           .where(col(Volunteer.user_id) == user_id, col(Assignment.status) == "checked_in",
+                                  col(Patrol.status) == "active")).all()
     if not rows:
-        return session.scalar(select(Volunteer).where(Volunteer.user_id == user_id)), {}, {}, {}
+        return session.scalar(select(Volunteer).where(col(Volunteer.user_id) == user_id)), {}, {}, {}
     started = _started(session, [p for _, p, _, _ in rows])
     # The window opens at the latest of: the patrol's creation, its start, and this reporter's check-in.
-    windows = {p.id: max(t for t in (as_utc(p.created_at), started.get(p.id),
-                                     as_utc(checked_in) if checked_in else None) if t is not None)
+    windows = {row_id(p): max(t for t in (as_utc(p.created_at), started.get(row_id(p)),
+                                          as_utc(checked_in) if checked_in else None) if t is not None)
                for _, p, _, checked_in in rows}
-    return rows[0][0], {p.id: p for _, p, _, _ in rows}, {p.id: stamp for _, p, stamp, _ in rows}, windows
+    return rows[0][0], {row_id(p): p for _, p, _, _ in rows}, {row_id(p): stamp for _, p, stamp, _ in rows}, windows
 
 
 def _started(session: Session, patrols: list[Patrol]) -> dict[int, datetime]:
@@ -107,16 +114,17 @@ def _started(session: Session, patrols: list[Patrol]) -> dict[int, datetime]:
 
     Remembered per database and patrol row (its creation time tells a restored database's reused ids apart).
     """
-    db = str(session.get_bind().url)
-    keys = {p.id: (db, p.id, p.created_at) for p in patrols}
+    db = str(session.get_bind().engine.url)
+    keys = {row_id(p): (db, row_id(p), p.created_at) for p in patrols}
     missing = [pid for pid, key in keys.items() if key not in _STARTED]
     if missing:
         if len(_STARTED) >= TOPIC_CACHE_SIZE:
             _STARTED.clear()
         for subject_id, at in session.execute(
-                select(AuditRecord.subject_id, func.max(AuditRecord.occurred_at))
-                .where(AuditRecord.subject_type == "patrol", AuditRecord.subject_id.in_([str(p) for p in missing]),
-                       AuditRecord.action.in_(START_ACTIONS)).group_by(AuditRecord.subject_id)):
+                select(col(AuditRecord.subject_id), func.max(col(AuditRecord.occurred_at)))
+                .where(col(AuditRecord.subject_type) == "patrol",
+                       col(AuditRecord.subject_id).in_([str(p) for p in missing]),
+                       col(AuditRecord.action).in_(START_ACTIONS)).group_by(col(AuditRecord.subject_id))):
             _STARTED[keys[int(subject_id)]] = as_utc(at)
     return {pid: _STARTED[key] for pid, key in keys.items() if key in _STARTED}
 
@@ -139,7 +147,7 @@ def _refusal(item: Report, volunteer: Volunteer | None, windows: dict[int, datet
 
 def _topics(session: Session, patrol: Patrol) -> list[str]:
     """The patrol's live topics, remembered per database and patrol (they follow its zone and organisation)."""
-    key = (str(session.get_bind().url), patrol.id, patrol.zone_id, patrol.organisation_id)
+    key = (str(session.get_bind().engine.url), row_id(patrol), patrol.zone_id, patrol.organisation_id)
     found = _TOPIC_CACHE.get(key)
     if found is None:
         if len(_TOPIC_CACHE) >= TOPIC_CACHE_SIZE:
@@ -162,10 +170,11 @@ def track(session: Session, principal: Principal, *, patrol_id: int, since: date
     principal.scope("volunteer.location")  # 403 for roles without it, before the patrol is looked up
     workflow.get_visible(session, principal, patrol_id)
     ensure_locatable(session, principal, patrol_id)
-    query = select(PositionReport).where(PositionReport.patrol_id == patrol_id)
+    query = select(PositionReport).where(col(PositionReport.patrol_id) == patrol_id)
     if since is not None:
-        query = query.where(PositionReport.at >= since)
-    return [_out(p) for p in session.scalars(query.order_by(PositionReport.at, PositionReport.id).limit(limit))]
+        query = query.where(col(PositionReport.at) >= since)
+    query = query.order_by(col(PositionReport.at), col(PositionReport.id)).limit(limit)
+    return [_out(p) for p in session.scalars(query)]
 
 
 def tracks_of(session: Session, principal: Principal, patrol_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
@@ -173,8 +182,9 @@ def tracks_of(session: Session, principal: Principal, patrol_ids: list[int]) -> 
     allowed = sorted(visibility.locatable(session, principal, patrol_ids))
     found: dict[int, list[dict[str, Any]]] = {pid: [] for pid in allowed}
     if allowed:
-        for p in session.scalars(select(PositionReport).where(PositionReport.patrol_id.in_(allowed))
-                                 .order_by(PositionReport.patrol_id, PositionReport.at, PositionReport.id)):
+        for p in session.scalars(select(PositionReport).where(col(PositionReport.patrol_id).in_(allowed))
+                                 .order_by(col(PositionReport.patrol_id), col(PositionReport.at),
+                                           col(PositionReport.id))):
             found[p.patrol_id].append(_out(p))
     return found
 
@@ -189,13 +199,14 @@ def ensure_locatable(session: Session, principal: Principal, patrol_id: int) -> 
 def latest(session: Session, principal: Principal) -> list[dict[str, Any]]:
     """The newest position of each crew member on active patrols the caller may locate."""
     principal.scope("volunteer.location")
-    newest = (select(PositionReport.volunteer_id, PositionReport.patrol_id, func.max(PositionReport.at).label("at"))
-              .group_by(PositionReport.volunteer_id, PositionReport.patrol_id).subquery())
+    newest = (select(col(PositionReport.volunteer_id), col(PositionReport.patrol_id),
+                     func.max(col(PositionReport.at)).label("at"))
+              .group_by(col(PositionReport.volunteer_id), col(PositionReport.patrol_id)).subquery())
     query = (select(PositionReport)
-             .join(newest, (newest.c.volunteer_id == PositionReport.volunteer_id)
-                   & (newest.c.patrol_id == PositionReport.patrol_id) & (newest.c.at == PositionReport.at))
-             .join(Patrol, Patrol.id == PositionReport.patrol_id).where(Patrol.status == "active"))
-    rows = list(session.scalars(query.order_by(PositionReport.patrol_id, PositionReport.volunteer_id)))
+             .join(newest, (newest.c.volunteer_id == col(PositionReport.volunteer_id))
+                   & (newest.c.patrol_id == col(PositionReport.patrol_id)) & (newest.c.at == col(PositionReport.at)))
+             .join(Patrol, col(Patrol.id) == PositionReport.patrol_id).where(col(Patrol.status) == "active"))
+    rows = list(session.scalars(query.order_by(col(PositionReport.patrol_id), col(PositionReport.volunteer_id))))
     allowed = visibility.locatable(session, principal, {p.patrol_id for p in rows})
     return [_out(p) for p in rows if p.patrol_id in allowed]
 
@@ -208,7 +219,7 @@ def _out(p: PositionReport) -> dict[str, Any]:
 def purge(session: Session, *, older_than: timedelta, now: datetime | None = None) -> int:
     """Delete positions older than the retention period; returns how many."""
     cutoff = (now or utcnow()) - older_than
-    result = session.execute(delete(PositionReport).where(PositionReport.at < cutoff))
+    result = session.exec(delete(PositionReport).where(col(PositionReport.at) < cutoff))
     return result.rowcount or 0
 
 

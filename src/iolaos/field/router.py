@@ -102,8 +102,8 @@ def report_positions(request: Request, session: SessionDep, principal: Principal
                      ) -> BatchResult:
     """Positions buffered on a phone; only those of an active patrol you are checked in on are stored."""
     items = [positions.Report(r.patrol_id, r.at, r.lon, r.lat, r.accuracy_m) for r in body.reports]
-    return BatchResult(**positions.report(session, request.app.state.settings, principal=principal, reports=items,
-                                          now=request.app.state.clock()))
+    return positions.report(session, request.app.state.settings, principal=principal, reports=items,
+                            now=request.app.state.clock())
 
 
 @router.get("/positions/latest", response_model=list[PositionOut],
@@ -117,7 +117,7 @@ def latest_positions(session: SessionDep, principal: PrincipalDep) -> list[Posit
 def list_alerts(session: SessionDep, principal: PrincipalDep, status: Literal["open", "acknowledged"] | None = None,
                 limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[AlertOut]:
     """Alerts on patrols you may see, newest first."""
-    return [AlertOut.model_validate(a) for a in alerts.list_visible(session, principal, status=status, limit=limit)]
+    return alerts.list_visible(session, principal, status=status, limit=limit)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=AlertOut, summary="Acknowledge a safety alert",
@@ -127,7 +127,7 @@ def acknowledge(request: Request, session: SessionDep, principal: PrincipalDep, 
     """A dispatcher takes note of the alert."""
     alert, patrol = alerts.acknowledge(session, principal=principal, alert_id=alert_id, note=body.note,
                                        now=request.app.state.clock())
-    return AlertOut.model_validate(alerts.alert_for(session, principal, alert, patrol))
+    return alerts.alert_for(session, principal, alert, patrol)
 
 
 @router.post("/incidents/{incident_id}/patrols", response_model=LinkOut, summary="Link a patrol to an incident",

@@ -31,7 +31,7 @@ def policy(nonce: str) -> str:
 
 def _secured(page: HTMLResponse) -> HTMLResponse:
     nonce = secrets.token_urlsafe(16)
-    html = page.body.decode("utf-8").replace("<script", f'<script nonce="{nonce}"')
+    html = bytes(page.body).decode("utf-8").replace("<script", f'<script nonce="{nonce}"')
     return HTMLResponse(html, headers={"Content-Security-Policy": policy(nonce), "Cache-Control": "no-cache",
                                        "Referrer-Policy": "same-origin"})
 

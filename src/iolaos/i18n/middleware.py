@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from iolaos import i18n
 
@@ -23,7 +23,7 @@ class LanguageMiddleware:
         lang = i18n.negotiate(header, self.default)
         token = i18n.set_language(lang)
 
-        async def send_with_language(message: dict) -> None:
+        async def send_with_language(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 names = {k.lower() for k, _ in headers}

@@ -49,7 +49,7 @@ class Incident(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False, index=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
-    model_config = {"arbitrary_types_allowed": True}  # type: ignore[assignment]
+    model_config = {"arbitrary_types_allowed": True}
 
 
 class IncidentNotified(SQLModel, table=True):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.organisations.models import Organisation, OrganisationZone
 
@@ -50,27 +50,27 @@ def route(session: Session, rules: dict[str, list[str]], *, kind: str, zone_id: 
 
 
 def _agency(session: Session, org_kind: str, zone_id: int | None, region_id: int | None) -> int | None:
-    active = (Organisation.kind == org_kind, Organisation.active.is_(True))
+    active = (col(Organisation.kind) == org_kind, col(Organisation.active).is_(True))
     if zone_id is not None:
-        found = session.scalar(select(Organisation.id).join(OrganisationZone, OrganisationZone.organisation_id ==
-                                                            Organisation.id)
-                               .where(*active, OrganisationZone.zone_id == zone_id).order_by(Organisation.id))
+        found = session.scalar(select(col(Organisation.id))
+                               .join(OrganisationZone, col(OrganisationZone.organisation_id) == Organisation.id)
+                               .where(*active, col(OrganisationZone.zone_id) == zone_id).order_by(col(Organisation.id)))
         if found is not None:
             return found
     if org_kind == "volunteer_org":
         return None  # local teams are told only when the place is in their own area
     if region_id is not None:
-        found = session.scalar(select(Organisation.id).where(*active, Organisation.region_id == region_id)
-                               .order_by(Organisation.id))
+        found = session.scalar(select(col(Organisation.id)).where(*active, col(Organisation.region_id) == region_id)
+                               .order_by(col(Organisation.id)))
         if found is not None:
             return found
-    return session.scalar(select(Organisation.id).where(*active, Organisation.region_id.is_(None))
-                          .order_by(Organisation.id))
+    return session.scalar(select(col(Organisation.id)).where(*active, col(Organisation.region_id).is_(None))
+                          .order_by(col(Organisation.id)))
 
 
 def _national_root(session: Session) -> int:
-    found = session.scalar(select(Organisation.id).where(Organisation.parent_id.is_(None))
-                           .order_by(Organisation.id))
+    found = session.scalar(select(col(Organisation.id)).where(col(Organisation.parent_id).is_(None))
+                           .order_by(col(Organisation.id)))
     if found is None:
         from iolaos.errors import Conflict
 

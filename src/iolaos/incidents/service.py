@@ -7,12 +7,13 @@ from typing import Any
 import numpy as np
 from shapely.geometry import Point as ShapelyPoint
 from sqlalchemy import insert, or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.models import User
 from iolaos.auth.permissions import scope_for
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
+from iolaos.db import row_id
 from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.i18n import coded
 from iolaos.incidents import routing
@@ -34,18 +35,18 @@ def notified_ids(session: Session, incident_ids: set[int]) -> dict[int, list[int
         return {}
     found: dict[int, list[int]] = {i: [] for i in incident_ids}
     for incident_id, org_id in session.execute(
-            select(IncidentNotified.incident_id, IncidentNotified.organisation_id)
-            .where(IncidentNotified.incident_id.in_(incident_ids))
-            .order_by(IncidentNotified.incident_id, IncidentNotified.organisation_id)):
+            select(col(IncidentNotified.incident_id), col(IncidentNotified.organisation_id))
+            .where(col(IncidentNotified.incident_id).in_(incident_ids))
+            .order_by(col(IncidentNotified.incident_id), col(IncidentNotified.organisation_id))):
         found[incident_id].append(org_id)
     return found
 
 
 def _topics(session: Session, incident: Incident) -> tuple[str, ...]:
-    notified = notified_ids(session, {incident.id}).get(incident.id, [])
+    notified = notified_ids(session, {row_id(incident)}).get(row_id(incident), [])
     topics = {f"incident:{incident.id}", f"org:{incident.lead_organisation_id}",
               f"org:{incident.reporter_organisation_id}", *(f"org:{i}" for i in notified)}
-    codes = dict(session.execute(select(Zone.id, Zone.code).where(Zone.id.in_(
+    codes = dict(session.execute(select(col(Zone.id), col(Zone.code)).where(col(Zone.id).in_(
         [z for z in (incident.zone_id, incident.region_id) if z]))).all())
     topics |= {f"zone:{codes[incident.zone_id]}"} if incident.zone_id in codes else set()
     topics |= {f"region:{codes[incident.region_id]}"} if incident.region_id in codes else set()
@@ -53,7 +54,7 @@ def _topics(session: Session, incident: Incident) -> tuple[str, ...]:
 
 
 def _ref(session: Session, incident: Incident) -> subjects.SubjectRef:
-    return subjects.SubjectRef("incident", incident.id, incident.lead_organisation_id, _topics(session, incident))
+    return subjects.SubjectRef("incident", row_id(incident), incident.lead_organisation_id, _topics(session, incident))
 
 
 def report(session: Session, settings: Settings, *, principal: Principal, data: IncidentCreate) -> Incident:
@@ -76,7 +77,7 @@ def report(session: Session, settings: Settings, *, principal: Principal, data: 
                                                    for org_id in sorted(set(chosen.notified_ids))])
     ref = _ref(session, incident)
     journal.record(session, actor=principal.actor, action="incident.report", subject_type="incident",
-                   subject_id=incident.id, topics=ref.topics, event_kind="incident.reported",
+                   subject_id=row_id(incident), topics=ref.topics, event_kind="incident.reported",
                    data={"kind": data.kind, "severity": data.severity, "lon": lon, "lat": lat,
                          "zone_id": incident.zone_id, "lead_organisation_id": chosen.lead_id,
                          "notified": list(chosen.notified_ids)},
@@ -94,15 +95,15 @@ def _visible_clause(session: Session, principal: Principal) -> Any:
     allowed = organisation_ids(session, principal, "incident.read")
     if allowed is None:
         return None
-    notified = select(IncidentNotified.incident_id).where(IncidentNotified.organisation_id.in_(allowed))
-    return or_(Incident.lead_organisation_id.in_(allowed), Incident.reporter_organisation_id.in_(allowed),
-               Incident.id.in_(notified))
+    notified = select(col(IncidentNotified.incident_id)).where(col(IncidentNotified.organisation_id).in_(allowed))
+    return or_(col(Incident.lead_organisation_id).in_(allowed), col(Incident.reporter_organisation_id).in_(allowed),
+               col(Incident.id).in_(notified))
 
 
 def get_visible(session: Session, principal: Principal, incident_id: int) -> Incident:
     """One incident the caller may see; 404 otherwise."""
     principal.scope("incident.read")
-    query = select(Incident).where(Incident.id == incident_id)
+    query = select(Incident).where(col(Incident.id) == incident_id)
     clause = _visible_clause(session, principal)
     incident = session.scalar(query if clause is None else query.where(clause))
     if incident is None:
@@ -114,14 +115,14 @@ def list_visible(session: Session, principal: Principal, *, status: str | None, 
                  offset: int) -> list[Incident]:
     """Incidents the caller may see, newest first."""
     principal.scope("incident.read")
-    query = select(Incident).order_by(Incident.created_at.desc(), Incident.id.desc())
+    query = select(Incident).order_by(col(Incident.created_at).desc(), col(Incident.id).desc())
     clause = _visible_clause(session, principal)
     if clause is not None:
         query = query.where(clause)
     if status:
-        query = query.where(Incident.status == status)
+        query = query.where(col(Incident.status) == status)
     if open_only:
-        query = query.where(Incident.status != "closed")
+        query = query.where(col(Incident.status) != "closed")
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
@@ -132,7 +133,7 @@ def ensure_may_manage(session: Session, principal: Principal, incident: Incident
     allowed_orgs = organisation_ids(session, principal, "incident.manage")
     if allowed_orgs is None or incident.lead_organisation_id in allowed_orgs:
         return
-    holder = responsibility.current_row(session, "incident", incident.id)
+    holder = responsibility.current_row(session, "incident", row_id(incident))
     if holder is not None and holder.holder_user_id == principal.user_id:
         return
     from iolaos.errors import Forbidden
@@ -153,7 +154,7 @@ def transition(session: Session, *, principal: Principal, incident_id: int, stat
     session.flush()
     ref = _ref(session, incident)
     journal.record(session, actor=principal.actor, action="incident.transition", subject_type="incident",
-                   subject_id=incident.id, data={"from": before, "to": status, "note": note}, topics=ref.topics,
+                   subject_id=row_id(incident), data={"from": before, "to": status, "note": note}, topics=ref.topics,
                    event_kind="incident.updated", payload=_payload(session, incident))
     if status == "acknowledged":
         responsibility.take(session, principal=principal, ref=ref, reason=coded.encode("reason.resp.acknowledged"))
@@ -168,24 +169,25 @@ def _payload(session: Session, incident: Incident) -> dict[str, Any]:
 def to_out(session: Session, incidents: list[Incident]) -> list[IncidentOut]:
     """Incidents with their zone names and current holders."""
     zone_ids = {i for inc in incidents for i in (inc.zone_id, inc.region_id) if i}
-    names = select(Zone.id, Zone.code, Zone.name_el).where(Zone.id.in_(zone_ids))  # not the geometry: lists are hot
+    # not the geometry: lists are hot
+    names = select(col(Zone.id), col(Zone.code), col(Zone.name_el)).where(col(Zone.id).in_(zone_ids))
     zone_rows = {z.id: z for z in session.execute(names)} if zone_ids else {}
-    holders = responsibility.current_rows(session, "incident", {inc.id for inc in incidents})
-    notified = notified_ids(session, {inc.id for inc in incidents})
+    holders = responsibility.current_rows(session, "incident", {row_id(inc) for inc in incidents})
+    notified = notified_ids(session, {row_id(inc) for inc in incidents})
     org_names = organisation_names.names(session, {o for inc in incidents for o in (
-        inc.lead_organisation_id, inc.reporter_organisation_id, *notified[inc.id])} | {
+        inc.lead_organisation_id, inc.reporter_organisation_id, *notified[row_id(inc)])} | {
         h.holder_organisation_id for h in holders.values()})
     out = []
     for inc in incidents:
-        holder = holders.get(inc.id)
+        holder = holders.get(row_id(inc))
         zone, region = zone_rows.get(inc.zone_id), zone_rows.get(inc.region_id)
         out.append(IncidentOut(
-            id=inc.id, kind=inc.kind, severity=inc.severity, status=inc.status, description=inc.description,
+            id=row_id(inc), kind=inc.kind, severity=inc.severity, status=inc.status, description=inc.description,
             point=Point(coordinates=(inc.point.x, inc.point.y)), zone_code=zone.code if zone else None,
             zone_name_el=zone.name_el if zone else None, region_code=region.code if region else None,
-            lead_organisation_id=inc.lead_organisation_id, notified_organisation_ids=notified[inc.id],
+            lead_organisation_id=inc.lead_organisation_id, notified_organisation_ids=notified[row_id(inc)],
             lead_organisation_name=org_names.get(inc.lead_organisation_id),
-            notified_organisation_names=[org_names.get(i, "") for i in notified[inc.id]],
+            notified_organisation_names=[org_names.get(i, "") for i in notified[row_id(inc)]],
             reporter_organisation_name=org_names.get(inc.reporter_organisation_id),
             reported_by_user_id=inc.reported_by_user_id, reporter_organisation_id=inc.reporter_organisation_id,
             allowed_transitions=list(TRANSITIONS[inc.status]),
@@ -206,10 +208,10 @@ def _receive(session: Session, incident_id: int, user_id: int, role: str) -> dic
     if scope_for(role, "incident.manage") is None:
         raise InvalidInput(f"a {role} cannot manage incidents, so cannot take one over; hand it to a dispatcher "
                            "or officer", code="holder_cannot_act")
-    user = session.get(User, user_id)
-    incident = session.get(Incident, incident_id)
+    user = session.get_one(User, user_id)  # both loaded by the handover that calls this
+    incident = session.get_one(Incident, incident_id)
     involved = {incident.lead_organisation_id, incident.reporter_organisation_id} | set(session.scalars(
-        select(IncidentNotified.organisation_id).where(IncidentNotified.incident_id == incident_id)))
+        select(col(IncidentNotified.organisation_id)).where(col(IncidentNotified.incident_id) == incident_id)))
     if user.organisation_id in involved:
         return {}
     session.add(IncidentNotified(incident_id=incident_id, organisation_id=user.organisation_id))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Integer, String, bindparam, create_engine, func, insert, select, update
@@ -14,14 +15,14 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from iolaos.auth.actor import Actor
-from iolaos.db import after_commit
+from iolaos.db import after_commit, table_of
 from iolaos.journal.audit import CHAIN_COLUMNS, ChainRow, VerifyResult, canonical_json, record_hash, verify_rows
 from iolaos.journal.models import AuditRecord, Event, JournalHead
 from iolaos.kit.time import iso, utcnow
 
-_head = JournalHead.__table__
-_audit = AuditRecord.__table__
-_event = Event.__table__
+_head = table_of(JournalHead)
+_audit = table_of(AuditRecord)
+_event = table_of(Event)
 
 # Statements built once: record() only binds values (no per-call statement construction or cache-key work).
 _ADVANCE = (
@@ -127,7 +128,7 @@ def record(
     _append(conn, values, event)
     if event is not None:
         for listener in list(_wake_listeners):
-            after_commit(session, lambda listener=listener, event_seq=event_seq: listener(event_seq))
+            after_commit(session, partial(listener, event_seq))
     written = AuditRecord(**values)
     for hook in _record_hooks:
         hook(session, written, data or {})
@@ -164,7 +165,8 @@ def iter_chain(session: Session, *, batch: int = 10_000) -> Iterator[ChainRow]:
             yield make(seq, parse(at), *rest)
 
 
-def _chain_batches(session: Session, batch: int, upto: int | None = None) -> Iterator[list[tuple[Any, ...]]]:
+def _chain_batches(session: Session, batch: int, upto: int | None = None
+                   ) -> Generator[list[tuple[Any, ...]], None, None]:
     """The chain as lists of plain driver tuples in ``CHAIN_COLUMNS`` order, occurred_at as canonical ISO text.
 
     Reads through the driver's own cursor in the session's transaction (a server-side cursor on PostgreSQL),

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, event, insert, text
 from sqlmodel import Session
 
-from iolaos.db import after_commit
+from iolaos.db import after_commit, table_of
 from iolaos.journal import service
 from iolaos.journal.audit import canonical_json
 from iolaos.journal.models import Event
@@ -46,11 +47,11 @@ def _write_pending(session: Session) -> None:
     conn = session.connection()
     last = conn.execute(_TAKE_SEQS, {"n": len(pending)}).scalar_one()
     first = last - len(pending) + 1
-    conn.execute(insert(Event.__table__), [
+    conn.execute(insert(table_of(Event)), [
         {"seq": first + i, "audit_seq": None, "occurred_at": at, "kind": kind, "topics": topics, "payload": payload}
         for i, (at, kind, topics, payload) in enumerate(pending)])
     for listener in service.wake_listeners():
-        after_commit(session, lambda listener=listener: listener(last))
+        after_commit(session, partial(listener, last))
 
 
 @event.listens_for(Session, "after_rollback")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.db import row_id
 from iolaos.errors import NotFound
 from iolaos.patrols import visibility
 from iolaos.patrols.machine import CREW_NOW
@@ -29,7 +31,7 @@ def visible_clause(session: Session, principal: Principal) -> Any:
 
 def get_visible(session: Session, principal: Principal, patrol_id: int) -> Patrol:
     """One patrol the caller may see; 404 otherwise."""
-    query = select(Patrol).where(Patrol.id == patrol_id)
+    query = select(Patrol).where(col(Patrol.id) == patrol_id)
     clause = visible_clause(session, principal)
     patrol = session.scalars(query.where(clause) if clause is not None else query).first()
     if patrol is None:
@@ -39,16 +41,17 @@ def get_visible(session: Session, principal: Principal, patrol_id: int) -> Patro
 
 def crew_now(session: Session, patrol_id: int) -> list[tuple[Assignment, Volunteer]]:
     """Accepted and checked-in crew (a proposal or a declined volunteer is not the crew)."""
-    return list(session.execute(select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-                                .where(Assignment.patrol_id == patrol_id, Assignment.status.in_(CREW_NOW))
-                                .order_by(Assignment.id)).all())
+    return list(session.execute(select(Assignment, Volunteer)
+                                .join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
+                                .where(col(Assignment.patrol_id) == patrol_id, col(Assignment.status).in_(CREW_NOW))
+                                .order_by(col(Assignment.id))).all())
 
 
 def executing_organisation(session: Session, patrol: Patrol) -> int | None:
     """Whose patrol it is now: the main organisation of the crew as it is now (accepted or checked in); before
     anyone accepted, the organisation the planner chose (None for a patrol committed empty)."""
     counts: dict[int, int] = {}
-    for _, volunteer in crew_now(session, patrol.id):
+    for _, volunteer in crew_now(session, row_id(patrol)):
         counts[volunteer.organisation_id] = counts.get(volunteer.organisation_id, 0) + 1
     if counts:
         return min(counts, key=lambda o: (-counts[o], o))
@@ -82,8 +85,8 @@ def operable(session: Session, principal: Principal, patrol_id: int, *, crew_mem
     return patrol
 
 
-def patrol_topics(session: Session, patrol: Patrol, orgs: set[int] = frozenset(), volunteers: set[int] = frozenset()
-                  ) -> list[str]:
+def patrol_topics(session: Session, patrol: Patrol, orgs: AbstractSet[int] = frozenset(),
+                  volunteers: AbstractSet[int] = frozenset()) -> list[str]:
     """Live topics of a patrol: itself, its zone and region, organisations and volunteers involved."""
     tree = risk.zone_tree(session)
     topics = {f"patrol:{patrol.id}", f"zone:{tree.by_id[patrol.zone_id].code}"}

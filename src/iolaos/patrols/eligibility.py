@@ -13,9 +13,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.config import Settings
+from iolaos.db import row_id
 from iolaos.errors import Conflict
 from iolaos.organisations.models import Organisation, OrganisationZone
 from iolaos.patrols.models import Assignment, Patrol
@@ -50,17 +51,17 @@ def commitments(session: Session, volunteer_ids: list[int] | None, lo: datetime,
     a checked-out assignment counts with its real check-in and check-out times. A check-in counts until the
     later of shift end and now only while the patrol is active (working overtime).
     """
-    query = (select(Assignment.volunteer_id, Assignment.status, Assignment.checked_in_at, Assignment.checked_out_at,
-                    Patrol.shift_start, Patrol.shift_end, Patrol.status)
-             .join(Patrol, Patrol.id == Assignment.patrol_id)
-             .where(Patrol.status != "cancelled",
-                    or_(Assignment.status.in_(("checked_in", "checked_out")),
-                        Assignment.status.in_(PLANNED_HOLDS) & (Patrol.shift_end > now)),
-                    Patrol.shift_end > lo - timedelta(days=1), Patrol.shift_start < hi + timedelta(days=1)))
+    query = (select(col(Assignment.volunteer_id), col(Assignment.status), col(Assignment.checked_in_at),
+                    col(Assignment.checked_out_at), col(Patrol.shift_start), col(Patrol.shift_end), col(Patrol.status))
+             .join(Patrol, col(Patrol.id) == Assignment.patrol_id)
+             .where(col(Patrol.status) != "cancelled",
+                    or_(col(Assignment.status).in_(("checked_in", "checked_out")),
+                        col(Assignment.status).in_(PLANNED_HOLDS) & (col(Patrol.shift_end) > now)),
+                    col(Patrol.shift_end) > lo - timedelta(days=1), col(Patrol.shift_start) < hi + timedelta(days=1)))
     if volunteer_ids is not None:
-        query = query.where(Assignment.volunteer_id.in_(volunteer_ids or [-1]))
+        query = query.where(col(Assignment.volunteer_id).in_(volunteer_ids or [-1]))
     if skip_patrol is not None:
-        query = query.where(Assignment.patrol_id != skip_patrol)
+        query = query.where(col(Assignment.patrol_id) != skip_patrol)
     out: dict[int, list[Interval]] = {}
     for volunteer_id, status, checked_in, checked_out, start, end, patrol_status in session.execute(query):
         if status == "checked_out" and checked_in is not None and checked_out is not None:
@@ -79,8 +80,9 @@ def skills_of(session: Session, volunteer_ids: list[int]) -> dict[int, dict[str,
     from iolaos.planning.instance import day_bounds  # local-day arithmetic lives with the planner's calendar
 
     out: dict[int, dict[str, int | None]] = {}
-    rows = session.execute(select(VolunteerSkill.volunteer_id, VolunteerSkill.skill, VolunteerSkill.valid_until)
-                           .where(VolunteerSkill.volunteer_id.in_(volunteer_ids or [-1])))
+    rows = session.execute(select(col(VolunteerSkill.volunteer_id), col(VolunteerSkill.skill),
+                                  col(VolunteerSkill.valid_until))
+                           .where(col(VolunteerSkill.volunteer_id).in_(volunteer_ids or [-1])))
     for volunteer_id, skill, valid_until in rows:
         out.setdefault(volunteer_id, {})[skill] = None if valid_until is None else epoch(day_bounds(valid_until)[1])
     return out
@@ -91,9 +93,10 @@ def windows_of(session: Session, volunteer_ids: list[int], lo: datetime, hi: dat
     """Availability windows near [lo, hi), per volunteer."""
     out: dict[int, list[Interval]] = {}
     for volunteer_id, start, end in session.execute(
-            select(Availability.volunteer_id, Availability.starts_at, Availability.ends_at)
-            .where(Availability.volunteer_id.in_(volunteer_ids or [-1]),
-                   Availability.ends_at > lo - timedelta(days=1), Availability.starts_at < hi + timedelta(days=1))):
+            select(col(Availability.volunteer_id), col(Availability.starts_at), col(Availability.ends_at))
+            .where(col(Availability.volunteer_id).in_(volunteer_ids or [-1]),
+                   col(Availability.ends_at) > lo - timedelta(days=1),
+                   col(Availability.starts_at) < hi + timedelta(days=1))):
         out.setdefault(volunteer_id, []).append((epoch(start), epoch(end)))
     return out
 
@@ -104,24 +107,25 @@ def organisation(session: Session, org_id: int) -> Org | None:
     if org is None or not org.active or org.kind != "volunteer_org":
         return None
     tree = risk.zone_tree(session)
-    roots = set(session.scalars(select(OrganisationZone.zone_id).where(OrganisationZone.organisation_id == org_id)))
+    roots = set(session.scalars(select(col(OrganisationZone.zone_id))
+                                .where(col(OrganisationZone.organisation_id) == org_id)))
     if org.region_id:
         roots.add(org.region_id)
-    return Org(org.id, frozenset(org.categories), frozenset(tree.below(roots)))
+    return Org(row_id(org), frozenset(org.categories), frozenset(tree.below(roots)))
 
 
 def need_of(session: Session, patrol: Patrol) -> Need:
     """The patrol as the rules see it (one open place; the place's skill is passed separately)."""
-    point = session.scalar(select(Zone.geom).where(Zone.id == patrol.zone_id)).representative_point()
+    point = session.scalars(select(col(Zone.geom)).where(col(Zone.id) == patrol.zone_id)).one().representative_point()
     return Need(f"patrol:{patrol.id}", patrol.zone_id, point.x, point.y, epoch(patrol.shift_start),
                 epoch(patrol.shift_end), patrol.capability, patrol.risk_category or 3, (None,),
-                excluded=frozenset(excluded(session, patrol.id)))
+                excluded=frozenset(excluded(session, row_id(patrol))))
 
 
 def excluded(session: Session, patrol_id: int) -> set[int]:
     """Volunteers who declined this patrol or were taken off it: not proposed again by the engine."""
-    return set(session.scalars(select(Assignment.volunteer_id).where(
-        Assignment.patrol_id == patrol_id, Assignment.status.in_(("declined", "cancelled")))))
+    return set(session.scalars(select(col(Assignment.volunteer_id)).where(
+        col(Assignment.patrol_id) == patrol_id, col(Assignment.status).in_(("declined", "cancelled")))))
 
 
 def problems_for(session: Session, settings: Settings, patrol: Patrol, volunteer: Volunteer, *,
@@ -138,14 +142,15 @@ def problems_for(session: Session, settings: Settings, patrol: Patrol, volunteer
         found.append(("shift_over", "the shift has ended"))
     if volunteer.status == "unavailable":
         found.append(("availability", "marked unavailable"))
-    ids = [volunteer.id]
-    bound = commitments(session, ids, patrol.shift_start, patrol.shift_end, now, skip_patrol=patrol.id)
-    person = Candidate(volunteer.id, volunteer.organisation_id,
+    volunteer_id = row_id(volunteer)
+    ids = [volunteer_id]
+    bound = commitments(session, ids, patrol.shift_start, patrol.shift_end, now, skip_patrol=row_id(patrol))
+    person = Candidate(volunteer_id, volunteer.organisation_id,
                        volunteer.home_base.x if volunteer.home_base is not None else None,
                        volunteer.home_base.y if volunteer.home_base is not None else None,
-                       skills_of(session, ids).get(volunteer.id, {}),
-                       tuple(windows_of(session, ids, patrol.shift_start, patrol.shift_end).get(volunteer.id, ())),
-                       tuple(bound.get(volunteer.id, ())))
+                       skills_of(session, ids).get(volunteer_id, {}),
+                       tuple(windows_of(session, ids, patrol.shift_start, patrol.shift_end).get(volunteer_id, ())),
+                       tuple(bound.get(volunteer_id, ())))
     need = need_of(session, patrol)
     start = min(need.start, epoch(from_time)) if from_time is not None else need.start
     if not engine_rules or start != need.start:

@@ -45,7 +45,7 @@ class Patrol(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(UtcDateTime(), nullable=False))
 
-    model_config = {"arbitrary_types_allowed": True}  # type: ignore[assignment]
+    model_config = {"arbitrary_types_allowed": True}
 
     @property
     def skills(self) -> list[str]:

@@ -6,9 +6,10 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.config import Settings
+from iolaos.db import row_id
 from iolaos.patrols import eligibility
 from iolaos.patrols.machine import HOLDING
 from iolaos.patrols.models import Assignment, Patrol
@@ -35,8 +36,8 @@ def merged_skills(kept: list[str], needed: list[str]) -> list[str]:
 
 def open_places(session: Session, patrol: Patrol) -> list[str | None]:
     """The places no proposed, accepted or checked-in crew member holds, with their skills."""
-    held = list(session.scalars(select(Assignment.slot_skill).where(Assignment.patrol_id == patrol.id,
-                                                                    Assignment.status.in_(HOLDING))))
+    held = list(session.scalars(select(col(Assignment.slot_skill)).where(col(Assignment.patrol_id) == patrol.id,
+                                                                    col(Assignment.status).in_(HOLDING))))
     return open_from(all_places(patrol), held)
 
 
@@ -62,8 +63,9 @@ def open_from(places: list[str | None], held: list[str | None]) -> list[str | No
 
 def best_place(session: Session, open_list: list[str | None], volunteer: Volunteer, patrol: Patrol) -> str | None:
     """The open place a volunteer should take: a skilled one they hold the skill for, else an unskilled one."""
-    held = eligibility.skills_of(session, [volunteer.id]).get(volunteer.id, {})
-    person = Candidate(volunteer.id, volunteer.organisation_id, None, None, held, ())
+    volunteer_id = row_id(volunteer)
+    held = eligibility.skills_of(session, [volunteer_id]).get(volunteer_id, {})
+    person = Candidate(volunteer_id, volunteer.organisation_id, None, None, held, ())
     until = eligibility.epoch(patrol.shift_end)
     for skill in open_list:
         if skill is not None and skill_valid(person, skill, until):
@@ -75,8 +77,8 @@ def best_place(session: Session, open_list: list[str | None], volunteer: Volunte
 
 def start_problems(session: Session, patrol: Patrol, settings: Settings, now: datetime) -> list[tuple[str, str]]:
     """Why the crew checked in now cannot take the patrol out: too few, or a required skill missing."""
-    checked_in = list(session.scalars(select(Assignment.volunteer_id).where(Assignment.patrol_id == patrol.id,
-                                                                            Assignment.status == "checked_in")))
+    checked_in = list(session.scalars(select(col(Assignment.volunteer_id)).where(col(Assignment.patrol_id) == patrol.id,
+                                                                            col(Assignment.status) == "checked_in")))
     found = []
     minimum = min(patrol.crew_size, settings.patrol_min_crew)
     if len(checked_in) < minimum:

@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.actor import Actor, system_actor
 from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
+from iolaos.db import row_id
 from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.i18n import coded
 from iolaos.journal import service as journal
@@ -40,10 +41,10 @@ def _locked(session: Session, patrol: Patrol, volunteer_ids: Iterable[int] = ())
     otherwise both pass their checks under READ COMMITTED. SQLite's writers are serialised by BEGIN IMMEDIATE.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Patrol.id).where(Patrol.id == patrol.id).with_for_update())
+        session.execute(select(col(Patrol.id)).where(col(Patrol.id) == patrol.id).with_for_update())
         ids = sorted(set(volunteer_ids))
         if ids:
-            session.execute(select(Volunteer.id).where(Volunteer.id.in_(ids)).order_by(Volunteer.id)
+            session.execute(select(col(Volunteer.id)).where(col(Volunteer.id).in_(ids)).order_by(col(Volunteer.id))
                             .with_for_update())
         session.refresh(patrol)
     return patrol
@@ -63,7 +64,7 @@ def _data(patrol: Patrol, **extra: Any) -> dict[str, Any]:
 def _record_patrol(session: Session, actor: Actor, patrol: Patrol, action: str, data: dict[str, Any],
                    volunteer_ids: Iterable[int] = ()) -> None:
     topics = access.patrol_topics(session, patrol, volunteers=set(volunteer_ids))
-    journal.record(session, actor=actor, action=action, subject_type="patrol", subject_id=patrol.id,
+    journal.record(session, actor=actor, action=action, subject_type="patrol", subject_id=row_id(patrol),
                    data=_data(patrol, **data), topics=topics, event_kind="patrol.updated",
                    payload={"patrol_id": patrol.id, "status": patrol.status, "field_status": patrol.field_status,
                             "action": action, **data})
@@ -71,11 +72,11 @@ def _record_patrol(session: Session, actor: Actor, patrol: Patrol, action: str, 
 
 def _record_assignment(session: Session, actor: Actor, assignment: Assignment, patrol: Patrol, volunteer: Volunteer,
                        before: str, action: str, reason: str | None, **extra: Any) -> None:
-    journal.record(session, actor=actor, action=action, subject_type="assignment", subject_id=assignment.id,
+    journal.record(session, actor=actor, action=action, subject_type="assignment", subject_id=row_id(assignment),
                    data={"patrol_id": patrol.id, "volunteer_id": volunteer.id, "from": before, "to": assignment.status,
                          "reason": reason, "slot_skill": assignment.slot_skill, "patrol_status": patrol.status,
                          **extra},
-                   topics=access.patrol_topics(session, patrol, {volunteer.organisation_id}, {volunteer.id}),
+                   topics=access.patrol_topics(session, patrol, {volunteer.organisation_id}, {row_id(volunteer)}),
                    event_kind="assignment.updated")
 
 
@@ -83,7 +84,7 @@ def _restaff(session: Session, patrol: Patrol) -> None:
     """Planned ⇄ staffed follows the crew: staffed once every place is held by someone who accepted."""
     if patrol.status not in OPEN:
         return
-    accepted = len(access.crew_now(session, patrol.id))
+    accepted = len(access.crew_now(session, row_id(patrol)))
     patrol.status = "staffed" if accepted >= patrol.crew_size else "planned"
     patrol.updated_at = utcnow()
     session.flush()
@@ -102,9 +103,9 @@ def _assignment(session: Session, principal: Principal, assignment_id: int, acti
                 ) -> tuple[Assignment, Patrol, Volunteer]:
     """An assignment the caller may act on with ``action`` (403 without it, 404 outside its scope)."""
     principal.scope(action)
-    row = session.execute(select(Assignment, Patrol, Volunteer).join(Patrol, Patrol.id == Assignment.patrol_id)
-                          .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-                          .where(Assignment.id == assignment_id)).first()
+    row = session.execute(select(Assignment, Patrol, Volunteer).join(Patrol, col(Patrol.id) == Assignment.patrol_id)
+                          .join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
+                          .where(col(Assignment.id) == assignment_id)).first()
     if row is None:
         raise NotFound("no such assignment")
     assignment, patrol, volunteer = row
@@ -127,11 +128,11 @@ def propose(session: Session, *, actor: Actor, patrol: Patrol, volunteer_id: int
     """The planner proposes a volunteer for a place (the planner has applied the assignment check)."""
     if patrol.status not in OPEN or patrol.shift_end <= (now or utcnow()):
         raise Conflict("proposals are for patrols not yet out whose shift has not ended", code="patrol_closed")
-    existing = session.scalar(select(Assignment).where(Assignment.patrol_id == patrol.id,
-                                                       Assignment.volunteer_id == volunteer_id))
+    existing = session.scalar(select(Assignment).where(col(Assignment.patrol_id) == patrol.id,
+                                                       col(Assignment.volunteer_id) == volunteer_id))
     if existing is not None and existing.status in HOLDING:
         raise Conflict("the volunteer is already on this patrol", code="already_assigned")
-    assignment = existing or Assignment(patrol_id=patrol.id, volunteer_id=volunteer_id)
+    assignment = existing or Assignment(patrol_id=row_id(patrol), volunteer_id=volunteer_id)
     assignment.status, assignment.proposed_by, assignment.slot_skill = "proposed", "engine", slot_skill
     assignment.reasons, assignment.updated_at = json.dumps(reasons, ensure_ascii=False), utcnow()
     session.add(assignment)
@@ -196,12 +197,12 @@ def assign(session: Session, settings: Settings, *, principal: Principal, patrol
     patrol = access.get_visible(session, principal, patrol_id)
     access.in_zone_scope(session, principal, "assignment.override", patrol)
     volunteer = volunteers.get_visible(session, principal, volunteer_id)
-    _locked(session, patrol, [volunteer.id])
+    _locked(session, patrol, [row_id(volunteer)])
     if patrol.status not in OPEN:
         raise Conflict({"message": f"the patrol is {patrol.status}", "status": patrol.status, "allowed": []},
                        code="patrol_closed")
-    existing = session.scalar(select(Assignment).where(Assignment.patrol_id == patrol.id,
-                                                       Assignment.volunteer_id == volunteer.id))
+    existing = session.scalar(select(Assignment).where(col(Assignment.patrol_id) == patrol.id,
+                                                       col(Assignment.volunteer_id) == volunteer.id))
     if existing is not None and existing.status in HOLDING:
         raise Conflict("the volunteer is already on this patrol", code="already_assigned")
     move = expect("assign", existing.status if existing is not None else "none")
@@ -212,7 +213,7 @@ def assign(session: Session, settings: Settings, *, principal: Principal, patrol
     slot = places.best_place(session, open_places, volunteer, patrol)
     waived = eligibility.require(session, settings, patrol, volunteer, slot_skill=slot, now=now, overrides=overrides,
                                  may_override=move.overridable)
-    assignment = existing or Assignment(patrol_id=patrol.id, volunteer_id=volunteer.id)
+    assignment = existing or Assignment(patrol_id=row_id(patrol), volunteer_id=row_id(volunteer))
     before = assignment.status if existing is not None else "none"
     assignment.proposed_by, assignment.slot_skill = f"user:{principal.user_id}", slot
     assignment.reasons = json.dumps([coded.encode("reason.plan.assigned_directly", name=principal.full_name,
@@ -241,26 +242,28 @@ def cancel(session: Session, *, principal: Principal, patrol_id: int, reason: st
 
 
 def _cancel(session: Session, actor: Actor, patrol: Patrol, reason: str, **extra: Any) -> None:
-    crew = list(session.scalars(select(Assignment).where(Assignment.patrol_id == patrol.id,
-                                                         Assignment.status.in_(HOLDING))))
+    crew = list(session.scalars(select(Assignment).where(col(Assignment.patrol_id) == patrol.id,
+                                                         col(Assignment.status).in_(HOLDING))))
     now = utcnow()
     for a in crew:
         if a.status == "checked_in":
-            volunteer = session.get(Volunteer, a.volunteer_id)
+            volunteer = session.get_one(Volunteer, a.volunteer_id)
             volunteer.status, volunteer.updated_at = "available", now
         a.status, a.decline_reason, a.updated_at = "cancelled", reason, now
     patrol.status, patrol.updated_at = "cancelled", now
     session.flush()
     people = {a.volunteer_id for a in crew}
-    orgs = set(session.scalars(select(Volunteer.organisation_id).where(Volunteer.id.in_(people)))) if people else set()
-    journal.record(session, actor=actor, action="patrol.cancel", subject_type="patrol", subject_id=patrol.id,
+    orgs = set(session.scalars(select(col(Volunteer.organisation_id)).where(col(Volunteer.id).in_(people)))) \
+        if people else set()
+    journal.record(session, actor=actor, action="patrol.cancel", subject_type="patrol", subject_id=row_id(patrol),
                    data={"reason": reason, "crew": sorted(people), **extra},
                    topics=access.patrol_topics(session, patrol, orgs, people), event_kind="patrol.cancelled")
 
 
 def _named_crew(session: Session, patrol: Patrol, volunteer_ids: list[int]) -> list[tuple[Assignment, Volunteer]]:
-    rows = session.execute(select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-                           .where(Assignment.patrol_id == patrol.id, Assignment.volunteer_id.in_(volunteer_ids))).all()
+    rows = session.execute(select(Assignment, Volunteer).join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
+                           .where(col(Assignment.patrol_id) == patrol.id,
+                                  col(Assignment.volunteer_id).in_(volunteer_ids))).all()
     missing = sorted(set(volunteer_ids) - {a.volunteer_id for a, _ in rows})
     if missing:
         raise InvalidInput({"message": "not on this patrol's crew", "volunteer_ids": missing}, code="not_crew")
@@ -276,7 +279,7 @@ def _operable_for_crew(session: Session, principal: Principal, patrol_id: int, v
     mine = organisation_ids(session, principal, "patrol.operate")
     executing = access.executing_organisation(session, patrol)
     if scope is Scope.OWN and mine is not None and executing not in mine:
-        foreign = sorted(v.id for _, v in crew if v.organisation_id not in mine)
+        foreign = sorted(row_id(v) for _, v in crew if v.organisation_id not in mine)
         if foreign:
             raise NotFound({"message": "no such crew members", "volunteer_ids": foreign})
     access.operable(session, principal, patrol_id, crew_member_orgs={v.organisation_id for _, v in crew})
@@ -322,13 +325,13 @@ def check_out(session: Session, *, principal: Principal, patrol_id: int, volunte
 
 def _sign_out(session: Session, actor: Actor, patrol: Patrol, crew: list[tuple[Assignment, Volunteer]],
               now: datetime) -> None:
-    hours = []
+    hours: list[dict[str, Any]] = []
     for assignment, volunteer in crew:
         checked_in = as_utc(assignment.checked_in_at) if assignment.checked_in_at else now
         out_at = max(now, checked_in)
         assignment.status, assignment.checked_out_at, assignment.updated_at = "checked_out", out_at, out_at
         volunteer.status, volunteer.updated_at = "available", out_at
-        hours.append({"volunteer_id": volunteer.id, "organisation_id": volunteer.organisation_id,
+        hours.append({"volunteer_id": row_id(volunteer), "organisation_id": volunteer.organisation_id,
                       "hours": round((out_at - checked_in).total_seconds() / 3600, 3)})
     session.flush()
     if hours:
@@ -366,15 +369,16 @@ def end(session: Session, *, principal: Principal, patrol_id: int, now: datetime
     now = now or utcnow()
     patrol = access.operable(session, principal, patrol_id)
     expect("end", patrol.status)
-    crew = session.execute(select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-                           .where(Assignment.patrol_id == patrol.id, Assignment.status == "checked_in")).all()
+    crew = session.execute(select(Assignment, Volunteer).join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
+                           .where(col(Assignment.patrol_id) == patrol.id, col(Assignment.status) == "checked_in")).all()
     _sign_out(session, principal.actor, patrol, [(a, v) for a, v in crew], now)
     patrol.status, patrol.field_status, patrol.updated_at = "completed", "none", now
     session.flush()
     _record_patrol(session, principal.actor, patrol, "patrol.end", {})
-    pending = session.execute(select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-                              .where(Assignment.patrol_id == patrol.id,
-                                     Assignment.status.in_(("proposed", "accepted")))).all()
+    pending = session.execute(select(Assignment, Volunteer)
+                              .join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
+                              .where(col(Assignment.patrol_id) == patrol.id,
+                                     col(Assignment.status).in_(("proposed", "accepted")))).all()
     for assignment, volunteer in pending:  # never came: their place ended with the patrol
         before = _move(session, assignment, "expired", now)
         _record_assignment(session, principal.actor, assignment, patrol, volunteer, before, "assignment.expire",
@@ -404,20 +408,22 @@ def set_field_status(session: Session, *, principal: Principal, patrol_id: int, 
 def expire_ended(session: Session, *, now: datetime) -> dict[str, int]:
     """Proposals and acceptances of ended shifts expire, and so do patrols that never went out; journalled."""
     actor = system_actor("patrols")
-    ended = list(session.scalars(select(Patrol).where(Patrol.status.in_(OPEN), Patrol.shift_end <= now)
-                                 .order_by(Patrol.id).with_for_update(skip_locked=True)))
-    stale = list(session.execute(select(Assignment, Patrol, Volunteer).join(Patrol, Patrol.id == Assignment.patrol_id)
-                                 .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-                                 .where(Assignment.status.in_(("proposed", "accepted")), Patrol.shift_end <= now)
-                                 .order_by(Assignment.id).with_for_update(of=Assignment, skip_locked=True)).all())
+    ended = list(session.scalars(select(Patrol).where(col(Patrol.status).in_(OPEN), col(Patrol.shift_end) <= now)
+                                 .order_by(col(Patrol.id)).with_for_update(skip_locked=True)))
+    stale = list(session.execute(select(Assignment, Patrol, Volunteer)
+                                 .join(Patrol, col(Patrol.id) == Assignment.patrol_id)
+                                 .join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
+                                 .where(col(Assignment.status).in_(("proposed", "accepted")),
+                                        col(Patrol.shift_end) <= now)
+                                 .order_by(col(Assignment.id)).with_for_update(of=Assignment, skip_locked=True)).all())
     for assignment, patrol, volunteer in stale:
         before = _move(session, assignment, "expired", now)
         _record_assignment(session, actor, assignment, patrol, volunteer, before, "assignment.expire",
                            "the shift ended")
     waiting = list(session.execute(
-        select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-        .where(Assignment.patrol_id.in_([p.id for p in ended] or [-1]), Assignment.status == "checked_in")
-        .order_by(Assignment.id)).all())
+        select(Assignment, Volunteer).join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
+        .where(col(Assignment.patrol_id).in_([p.id for p in ended] or [-1]), col(Assignment.status) == "checked_in")
+        .order_by(col(Assignment.id))).all())
     for patrol in ended:
         before, patrol.status, patrol.updated_at = patrol.status, "expired", now
         released = [(a, v) for a, v in waiting if a.patrol_id == patrol.id]
@@ -453,7 +459,7 @@ def set_executing(session: Session, patrol: Patrol, organisation_id: int | None)
 
 def replan_cancel(session: Session, *, principal: Principal, patrol: Patrol, reason: str, plan_key: str) -> None:
     """A re-plan cancels a surplus patrol nobody accepted yet (proposals are withdrawn with it)."""
-    if access.crew_now(session, patrol.id):
+    if access.crew_now(session, row_id(patrol)):
         raise Conflict("a staffed patrol is never cancelled by a re-plan", code="patrol_staffed")
     expect("replan_cancel", patrol.status)
     _cancel(session, principal.actor, patrol, reason, plan_key=plan_key, by="replan")
@@ -470,11 +476,11 @@ def upgrade(session: Session, *, principal: Principal, patrol: Patrol, crew_size
     before = {"crew_size": patrol.crew_size, "required_skills": patrol.skills, "capability": patrol.capability,
               "risk_category": patrol.risk_category}
     if capability != patrol.capability:
-        if access.crew_now(session, patrol.id):
+        if access.crew_now(session, row_id(patrol)):
             raise Conflict("a staffed patrol keeps its kind; a new patrol is planned instead", code="patrol_staffed")
         withdrawn = session.execute(
-            select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-            .where(Assignment.patrol_id == patrol.id, Assignment.status == "proposed")).all()
+            select(Assignment, Volunteer).join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
+            .where(col(Assignment.patrol_id) == patrol.id, col(Assignment.status) == "proposed")).all()
         for a, v in withdrawn:  # checked for the old kind; the planner may propose them again for the new one
             before_status = _move(session, a, "expired", utcnow())
             a.decline_reason = reason

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import or_, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.permissions import Scope, scope_for
 from iolaos.auth.principal import Principal, organisation_ids
@@ -143,14 +143,14 @@ def may_see(who: Viewer, patrol: PatrolFacts) -> bool:
 def patrol_clause(who: Viewer) -> Any:
     """``may_see`` as an SQL condition on ``Patrol`` (None: every patrol), for lists and lookups."""
     read = who.read
-    crew_of = select(Assignment.patrol_id).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+    crew_of = select(col(Assignment.patrol_id)).join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
     if read.user_id is not None:
-        return Patrol.id.in_(crew_of.where(Volunteer.user_id == read.user_id))
+        return col(Patrol.id).in_(crew_of.where(col(Volunteer.user_id) == read.user_id))
     if read.orgs is None or read.zones is None:
         return None
     orgs = read.orgs or {-1}
-    return or_(Patrol.zone_id.in_(read.zones or {-1}), Patrol.organisation_id.in_(orgs),
-               Patrol.id.in_(crew_of.where(Volunteer.organisation_id.in_(orgs))))
+    return or_(col(Patrol.zone_id).in_(read.zones or {-1}), col(Patrol.organisation_id).in_(orgs),
+               col(Patrol.id).in_(crew_of.where(col(Volunteer.organisation_id).in_(orgs))))
 
 
 def may_locate(who: Viewer, patrol: PatrolFacts) -> bool:
@@ -170,12 +170,12 @@ def facts(session: Session, patrol_ids: Iterable[int]) -> dict[int, PatrolFacts]
     ids = sorted(set(patrol_ids))
     if not ids:
         return {}
-    rows = session.execute(select(Patrol.id, Patrol.zone_id, Patrol.organisation_id, Patrol.status)
-                           .where(Patrol.id.in_(ids))).all()
+    rows = session.execute(select(col(Patrol.id), col(Patrol.zone_id), col(Patrol.organisation_id), col(Patrol.status))
+                           .where(col(Patrol.id).in_(ids))).all()
     crew: dict[int, tuple[set[int], set[int]]] = {}
     for patrol_id, org_id, user_id in session.execute(
-            select(Assignment.patrol_id, Volunteer.organisation_id, Volunteer.user_id)
-            .join(Volunteer, Volunteer.id == Assignment.volunteer_id).where(Assignment.patrol_id.in_(ids))):
+            select(col(Assignment.patrol_id), col(Volunteer.organisation_id), col(Volunteer.user_id))
+            .join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id).where(col(Assignment.patrol_id).in_(ids))):
         orgs, users = crew.setdefault(patrol_id, (set(), set()))
         orgs.add(org_id)
         if user_id is not None:

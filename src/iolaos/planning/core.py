@@ -6,7 +6,7 @@ property-based tests judge an assignment by the same rules and the same objectiv
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -214,7 +214,7 @@ def evaluate(instance: Instance, placements: Iterable[Placement]) -> Objective:
     people = {c.id: c for c in instance.candidates}
     coverage = sum(params.weight(needs[p.need_key].category) for p in placed)
     travel = sum(travel_km(people[p.volunteer_id], needs[p.need_key]) or 0.0 for p in placed)
-    hours: Counter[int] = Counter()
+    hours: defaultdict[int, float] = defaultdict(float)  # hours are fractional
     for p in placed:
         hours[p.volunteer_id] += needs[p.need_key].hours
     fairness = params.fairness_weight * sum(

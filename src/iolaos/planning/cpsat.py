@@ -50,7 +50,7 @@ class Component:
         self.prep, self.idx = prep, idx
         self.vol, self.grp, self.km = arcs.vol[idx], arcs.grp[idx], arcs.km[idx]
         self.model = cp_model.CpModel()
-        self.x = [self.model.NewBoolVar(f"x{i}") for i in range(len(idx))]
+        self.x = [self.model.new_bool_var(f"x{i}") for i in range(len(idx))]
         self.params = prep.instance.params
         self.need = prep.group_need[self.grp]
         self.shift = prep.need_shift[self.need]
@@ -59,12 +59,12 @@ class Component:
         """Constraints; returns (coverage, secondary cost) expressions."""
         prep, m = self.prep, self.model
         for g in np.unique(self.grp).tolist():
-            m.Add(sum(self.x[i] for i in np.nonzero(self.grp == g)[0]) <= len(prep.groups[g][2]))
+            m.add(sum(self.x[i] for i in np.nonzero(self.grp == g)[0]) <= len(prep.groups[g][2]))
         secondary = [self._volunteer(v) for v in np.unique(self.vol).tolist()]
         secondary += [self._cohesion(n) for n in np.unique(self.need).tolist()]
         weights = [self.params.weight(prep.instance.needs[n].category) for n in self.need.tolist()]
-        coverage = cp_model.LinearExpr.WeightedSum(self.x, weights)
-        travel = cp_model.LinearExpr.WeightedSum(self.x, [round(k * UNIT) for k in self.km.tolist()])
+        coverage = cp_model.LinearExpr.weighted_sum(self.x, weights)
+        travel = cp_model.LinearExpr.weighted_sum(self.x, [round(k * UNIT) for k in self.km.tolist()])
         return coverage, travel + sum(secondary)
 
     def _volunteer(self, v: int) -> cp_model.LinearExpr:
@@ -76,20 +76,20 @@ class Component:
         for start in sorted({s for s, _ in spans}):
             clique = [self.x[i] for i, (s, e) in zip(mine, spans, strict=True) if s <= start < e + rest]
             if len(clique) > 1:
-                m.AddAtMostOne(clique)
+                m.add_at_most_one(clique)
         self._windows(v, mine, spans)
         quarters = [(e - s) // QUARTER for s, e in spans]
         h = float(prep.recent[v]) * 4  # recent hours in quarters
         lam = self.params.fairness_weight * UNIT / 16  # per quarter²
-        total = cp_model.LinearExpr.WeightedSum([self.x[i] for i in mine], quarters)
+        total = cp_model.LinearExpr.weighted_sum([self.x[i] for i in mine], quarters)
         if len({s for s, _ in spans}) < 2:  # at most one shift: the fairness cost is linear
-            return cp_model.LinearExpr.WeightedSum([self.x[i] for i in mine],
+            return cp_model.LinearExpr.weighted_sum([self.x[i] for i in mine],
                                                    [round(lam * (2 * h * q + q * q)) for q in quarters])
         top = int(sum(quarters))
-        hours_var = m.NewIntVar(0, top, f"h{v}")
-        square = m.NewIntVar(0, top * top, f"sq{v}")
-        m.Add(hours_var == total)
-        m.AddMultiplicationEquality(square, [hours_var, hours_var])
+        hours_var = m.new_int_var(0, top, f"h{v}")
+        square = m.new_int_var(0, top * top, f"sq{v}")
+        m.add(hours_var == total)
+        m.add_multiplication_equality(square, [hours_var, hours_var])
         return round(lam * 2 * h) * hours_var + round(lam) * square
 
     def _windows(self, v: int, mine: np.ndarray, spans: list[tuple[int, int]]) -> None:
@@ -102,7 +102,7 @@ class Component:
                                                                                                strict=True)]
                 terms = [(x, w) for x, w in terms if w]
                 if sum(w for _, w in terms) + fixed > limit:
-                    self.model.Add(cp_model.LinearExpr.WeightedSum([x for x, _ in terms],
+                    self.model.add(cp_model.LinearExpr.weighted_sum([x for x, _ in terms],
                                                                    [w for _, w in terms]) <= limit - fixed)
 
     def _cohesion(self, n: int) -> cp_model.LinearExpr:
@@ -115,12 +115,12 @@ class Component:
         size = len(need.slots) + len(need.crew_orgs)
         counts = []
         for o in orgs:
-            count = self.model.NewIntVar(0, size, f"n{n}_{o}")
+            count = self.model.new_int_var(0, size, f"n{n}_{o}")
             members = [self.x[i] for i, org in zip(mine, org_of, strict=True) if org == o]
-            self.model.Add(count == sum(members) + list(need.crew_orgs).count(o))
+            self.model.add(count == sum(members) + list(need.crew_orgs).count(o))
             counts.append(count)
-        main = self.model.NewIntVar(0, size, f"main{n}")
-        self.model.AddMaxEquality(main, counts)
+        main = self.model.new_int_var(0, size, f"main{n}")
+        self.model.add_max_equality(main, counts)
         kappa = round(self.params.cohesion_km * UNIT)
         return kappa * (sum(self.x[i] for i in mine) + len(need.crew_orgs)) - kappa * main
 
@@ -128,17 +128,17 @@ class Component:
         """Arc indices (into the component) of the optimal plan, or None when not proven better than the hint."""
         coverage, secondary = self.build()
         for i, x in enumerate(self.x):
-            self.model.AddHint(x, i in hint)
-        best = _run(self.model, lambda m: m.Maximize(coverage), seconds)
+            self.model.add_hint(x, i in hint)
+        best = _run(self.model, lambda m: m.maximize(coverage), seconds)
         if best is None:
             return None
-        self.model.Add(coverage >= round(best.ObjectiveValue()))
-        self.model.ClearHints()
+        self.model.add(coverage >= round(best.objective_value))
+        self.model.clear_hints()
         for x in self.x:
-            self.model.AddHint(x, bool(best.Value(x)))
-        final = _run(self.model, lambda m: m.Minimize(secondary), seconds)
+            self.model.add_hint(x, bool(best.value(x)))
+        final = _run(self.model, lambda m: m.minimize(secondary), seconds)
         chosen = final or best
-        return [i for i, x in enumerate(self.x) if chosen.Value(x)]
+        return [i for i, x in enumerate(self.x) if chosen.value(x)]
 
 
 def _run(model: cp_model.CpModel, objective: Callable[[cp_model.CpModel], None], seconds: float
@@ -149,5 +149,5 @@ def _run(model: cp_model.CpModel, objective: Callable[[cp_model.CpModel], None],
     solver.parameters.random_seed = 1
     solver.parameters.max_deterministic_time = seconds
     solver.parameters.max_time_in_seconds = 10 * seconds  # a guard only; the deterministic limit comes first
-    status = solver.Solve(model)
+    status = solver.solve(model)
     return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None

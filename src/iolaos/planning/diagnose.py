@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,7 +32,7 @@ def explain(prep: Prepared, arcs: Arcs, placements: list[Placement]) -> Explaine
     order = np.lexsort((arcs.km, arcs.grp))
     sorted_grp, sorted_km = arcs.grp[order], arcs.km[order]
     crews: dict[str, list[int]] = {}
-    hours: Counter[int] = Counter()
+    hours: defaultdict[int, float] = defaultdict(float)  # hours are fractional
     for p in placements:
         crews.setdefault(p.need_key, []).append(people[p.volunteer_id].org_id)
         hours[p.volunteer_id] += prep.instance.needs[need_pos[p.need_key]].hours

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.config import Settings
+from iolaos.db import row_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation, OrganisationZone
 from iolaos.patrols import eligibility, places
@@ -91,8 +92,8 @@ def planning_units(session: Session) -> list[int]:
     parents = [z for z in tree.children if tree.by_id[z].kind == "municipality"]
     extra = []
     if parents:
-        areas = dict(session.execute(select(Zone.id, Zone.geom).where(
-            Zone.id.in_(set(parents) | {c for p in parents for c in tree.children[p]}))).all())
+        areas = dict(session.execute(select(col(Zone.id), col(Zone.geom)).where(
+            col(Zone.id).in_(set(parents) | {c for p in parents for c in tree.children[p]}))).all())
         for parent in parents:
             covered = sum(areas[c].area for c in tree.children[parent] if c in areas)
             if parent in areas and covered < SECTOR_COVERAGE * areas[parent].area:
@@ -152,18 +153,18 @@ def build(session: Session, settings: Settings, day: date, zone_ids: set[int] | 
 def _existing_patrols(session: Session, zones: set[int], ends_after: datetime, hi: datetime,
                       scope: set[int] | None, lo: datetime) -> list[Patrol]:
     """Patrols of the day not yet out whose shift has not ended."""
-    query = select(Patrol).where(Patrol.status.in_(("planned", "staffed")), Patrol.shift_start >= lo,
-                                 Patrol.shift_start < hi, Patrol.shift_end > ends_after)
+    query = select(Patrol).where(col(Patrol.status).in_(("planned", "staffed")), col(Patrol.shift_start) >= lo,
+                                 col(Patrol.shift_start) < hi, col(Patrol.shift_end) > ends_after)
     if scope is not None:
-        query = query.where(Patrol.zone_id.in_(zones or {-1}))
-    return list(session.scalars(query.order_by(Patrol.id)))
+        query = query.where(col(Patrol.zone_id).in_(zones or {-1}))
+    return list(session.scalars(query.order_by(col(Patrol.id))))
 
 
 def _points(session: Session, zone_ids: set[int]) -> dict[int, tuple[float, float]]:
     """A representative point (inside the polygon) per zone."""
     if not zone_ids:
         return {}
-    rows = session.execute(select(Zone.id, Zone.geom).where(Zone.id.in_(zone_ids)))
+    rows = session.execute(select(col(Zone.id), col(Zone.geom)).where(col(Zone.id).in_(zone_ids)))
     out = {}
     for zone_id, geom in rows:
         point = geom.representative_point()
@@ -187,11 +188,11 @@ def _needs_from(session: Session, built: Built, reqs: list[Requirement], patrols
     silently. Existing patrols with open places become needs with their places' skills.
     """
     tree = risk.zone_tree(session)
-    crews = _crews(session, [p.id for p in patrols])
+    crews = _crews(session, [row_id(p) for p in patrols])
     pool: dict[tuple[int, datetime, datetime], list[Patrol]] = {}
     for p in patrols:
         pool.setdefault((p.zone_id, p.shift_start, p.shift_end), []).append(p)
-    staffed = {p.id for p in patrols if any(a[1] in CREW_NOW for a in crews.get(p.id, []))}
+    staffed = {row_id(p) for p in patrols if any(a[1] in CREW_NOW for a in crews.get(row_id(p), []))}
     needs, kept = [], []
     counters: dict[tuple[int, datetime], int] = {}
     for req in sorted(reqs, key=lambda r: (tree.by_id[r.zone_id].code, r.start)):
@@ -204,7 +205,7 @@ def _needs_from(session: Session, built: Built, reqs: list[Requirement], patrols
             if not _fits(chosen, req):
                 built.upgrades[f"patrol:{chosen.id}"] = req
             elif chosen.risk_category != req.category:
-                built.recategorise[chosen.id] = req.category
+                built.recategorise[row_id(chosen)] = req.category
             kept.append((chosen, req))
             continue
         n = counters[(req.zone_id, req.start)] = counters.get((req.zone_id, req.start), 0) + 1
@@ -217,7 +218,7 @@ def _needs_from(session: Session, built: Built, reqs: list[Requirement], patrols
         for p in left:
             built.surplus.append((p, p.id in staffed, _surplus_reason(p, p.id in staffed)))
     for p, req in kept:
-        need = _existing_need(built, p, req, crews.get(p.id, []), points)
+        need = _existing_need(built, p, req, crews.get(row_id(p), []), points)
         if need is not None:
             needs.append(need)
     return needs
@@ -259,10 +260,10 @@ def _crews(session: Session, patrol_ids: list[int]) -> dict[int, list[tuple[int,
     """(volunteer id, status, organisation id, place skill) of everyone ever on these patrols."""
     if not patrol_ids:
         return {}
-    rows = session.execute(select(Assignment.patrol_id, Assignment.volunteer_id, Assignment.status,
-                                  Volunteer.organisation_id, Assignment.slot_skill)
-                           .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-                           .where(Assignment.patrol_id.in_(patrol_ids)).order_by(Assignment.id))
+    rows = session.execute(select(col(Assignment.patrol_id), col(Assignment.volunteer_id), col(Assignment.status),
+                                  col(Volunteer.organisation_id), col(Assignment.slot_skill))
+                           .join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
+                           .where(col(Assignment.patrol_id).in_(patrol_ids)).order_by(col(Assignment.id)))
     out: dict[int, list[tuple[int, str, int, str | None]]] = {}
     for patrol_id, volunteer_id, status, org_id, skill in rows:
         out.setdefault(patrol_id, []).append((volunteer_id, status, org_id, skill))
@@ -272,17 +273,18 @@ def _crews(session: Session, patrol_ids: list[int]) -> dict[int, list[tuple[int,
 def _orgs(session: Session, allowed: set[int] | None) -> list[Org]:
     """Active volunteer organisations with their area of operation: region and jurisdiction, and all within."""
     tree = risk.zone_tree(session)
-    query = select(Organisation).where(Organisation.kind == "volunteer_org", Organisation.active.is_(True))
+    query = select(Organisation).where(col(Organisation.kind) == "volunteer_org", col(Organisation.active).is_(True))
     if allowed is not None:
-        query = query.where(Organisation.id.in_(allowed or {-1}))
-    orgs = list(session.scalars(query.order_by(Organisation.id)))
+        query = query.where(col(Organisation.id).in_(allowed or {-1}))
+    orgs = list(session.scalars(query.order_by(col(Organisation.id))))
     jurisdiction: dict[int, set[int]] = {}
-    for org_id, zone_id in session.execute(select(OrganisationZone.organisation_id, OrganisationZone.zone_id)):
+    pairs = select(col(OrganisationZone.organisation_id), col(OrganisationZone.zone_id))
+    for org_id, zone_id in session.execute(pairs):
         jurisdiction.setdefault(org_id, set()).add(zone_id)
     out = []
     for org in orgs:
-        roots = jurisdiction.get(org.id, set()) | ({org.region_id} if org.region_id else set())
-        out.append(Org(org.id, frozenset(org.categories), frozenset(tree.below(roots))))
+        roots = jurisdiction.get(row_id(org), set()) | ({org.region_id} if org.region_id else set())
+        out.append(Org(row_id(org), frozenset(org.categories), frozenset(tree.below(roots))))
     return out
 
 
@@ -297,28 +299,29 @@ def _candidates(session: Session, org_ids: set[int], day: date, settings: Settin
         return []
     now = now or utcnow()
     lo, hi = day_bounds(day)
-    people = list(session.scalars(select(Volunteer).where(Volunteer.organisation_id.in_(org_ids),
-                                                          Volunteer.status != "unavailable").order_by(Volunteer.id)))
-    ids = [v.id for v in people]
-    built.names = {v.id: v.full_name for v in people}
+    people = list(session.scalars(select(Volunteer).where(col(Volunteer.organisation_id).in_(org_ids),
+                                                          col(Volunteer.status) != "unavailable")
+                                  .order_by(col(Volunteer.id))))
+    ids = [row_id(v) for v in people]
+    built.names = {vid: v.full_name for vid, v in zip(ids, people, strict=True)}
     skills = eligibility.skills_of(session, ids)
     windows = eligibility.windows_of(session, ids, lo, hi)
     commitments = eligibility.commitments(session, ids, lo - timedelta(days=1), hi + timedelta(days=1), now)
     recent = _worked(session, ids, lo - timedelta(days=settings.planning_fairness_days), lo)
-    return [Candidate(v.id, v.organisation_id, v.home_base.x if v.home_base is not None else None,
-                      v.home_base.y if v.home_base is not None else None, skills.get(v.id, {}),
-                      tuple(windows.get(v.id, ())), tuple(sorted(commitments.get(v.id, ()))),
-                      recent.get(v.id, 0.0) / 3600) for v in people]
+    return [Candidate(vid, v.organisation_id, v.home_base.x if v.home_base is not None else None,
+                      v.home_base.y if v.home_base is not None else None, skills.get(vid, {}),
+                      tuple(windows.get(vid, ())), tuple(sorted(commitments.get(vid, ()))),
+                      recent.get(vid, 0.0) / 3600) for vid, v in zip(ids, people, strict=True)]
 
 
 def _worked(session: Session, ids: list[int], lo: datetime, hi: datetime) -> dict[int, float]:
     """Seconds of patrols accepted or worked in [lo, hi), per volunteer (the fairness look-back)."""
     out: dict[int, float] = {}
     for volunteer_id, start, end in session.execute(
-            select(Assignment.volunteer_id, Patrol.shift_start, Patrol.shift_end)
-            .join(Patrol, Patrol.id == Assignment.patrol_id)
-            .where(Assignment.volunteer_id.in_(ids or [-1]), Assignment.status.in_(WORKED),
-                   Patrol.status != "cancelled", Patrol.shift_end > lo, Patrol.shift_start < hi)):
+            select(col(Assignment.volunteer_id), col(Patrol.shift_start), col(Patrol.shift_end))
+            .join(Patrol, col(Patrol.id) == Assignment.patrol_id)
+            .where(col(Assignment.volunteer_id).in_(ids or [-1]), col(Assignment.status).in_(WORKED),
+                   col(Patrol.status) != "cancelled", col(Patrol.shift_end) > lo, col(Patrol.shift_start) < hi)):
         out[volunteer_id] = out.get(volunteer_id, 0.0) + (end - start).total_seconds()
     return out
 

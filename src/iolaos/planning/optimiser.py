@@ -66,7 +66,8 @@ class Prepared:
             values = np.full(len(self.lon), -np.inf)
             for i, c in enumerate(self.instance.candidates):
                 if skill in c.skills:
-                    values[i] = np.inf if c.skills[skill] is None else float(c.skills[skill])
+                    until = c.skills[skill]
+                    values[i] = np.inf if until is None else float(until)
             self.expiry[skill] = values
         return self.expiry[skill]
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.principal import Principal
 from iolaos.errors import Forbidden, InvalidInput, NotFound
@@ -71,7 +71,8 @@ def _from_row(row: CoveragePolicy) -> Rule:
 def effective(session: Session, region_id: int | None) -> dict[int, tuple[Rule, str, CoveragePolicy | None]]:
     """Per category: the rule in force for a region (its own, else national, else default) and its origin."""
     rows = session.scalars(select(CoveragePolicy).where(
-        (CoveragePolicy.region_id == region_id) | CoveragePolicy.region_id.is_(None)).order_by(CoveragePolicy.id))
+        (col(CoveragePolicy.region_id) == region_id) | col(CoveragePolicy.region_id).is_(None))
+        .order_by(col(CoveragePolicy.id)))
     national: dict[int, CoveragePolicy] = {}
     regional: dict[int, CoveragePolicy] = {}
     for row in rows:

@@ -127,10 +127,13 @@ class ObjectiveOut(BaseModel):
     secondary: float
 
 
+ChangeKind = Literal["upgrade", "recategorise", "cancel", "keep_surplus"]
+
+
 class PlanChangeOut(BaseModel):
     """What a (re-)plan does to a patrol already planned, and why."""
 
-    kind: Literal["upgrade", "recategorise", "cancel", "keep_surplus"]
+    kind: ChangeKind
     patrol_id: int
     zone_code: str
     shift_start: datetime

@@ -33,7 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.config import Settings
 from iolaos.errors import InvalidInput
@@ -123,10 +123,10 @@ def _need_table(session: Session, settings: Settings) -> Subquery:
 def _zone_info(closure: CTE) -> CTE:
     """zone → its region and its municipality (itself for one; NULL above), one row per zone."""
     anc = aliased(Zone)
-    region = func.max(case((anc.kind == "region", closure.c.anc)))
-    municipality = func.max(case((anc.kind == "municipality", closure.c.anc)))
+    region = func.max(case((col(anc.kind) == "region", closure.c.anc)))
+    municipality = func.max(case((col(anc.kind) == "municipality", closure.c.anc)))
     return (select(closure.c.des.label("zone_id"), region.label("region_id"), municipality.label("municipality_id"))
-            .join(anc, anc.id == closure.c.anc).group_by(closure.c.des).cte("zone_info"))
+            .join(anc, col(anc.id) == closure.c.anc).group_by(closure.c.des).cte("zone_info"))
 
 
 def zone_days(session: Session, settings: Settings, *, start: date, end: date, zones: set[int] | None,
@@ -143,7 +143,8 @@ def zone_days(session: Session, settings: Settings, *, start: date, end: date, z
     info = _zone_info(closure)
     need = _need_table(session, settings)
     child = aliased(Zone)
-    leaves = select(Zone.id).where(~exists(select(child.id).where(child.parent_id == Zone.id))).cte("leaves")
+    leaves = (select(col(Zone.id)).where(~exists(select(col(child.id)).where(col(child.parent_id) == Zone.id)))
+              .cte("leaves"))
     cells = (select(eff.c.zone_id, eff.c.day, eff.c.category, eff.c.depth,
                     func.coalesce(need.c.places, 0).label("required"), func.coalesce(need.c.hours, 0.0).label("hours"),
                     func.coalesce(need.c.weight, 1).label("weight"))
@@ -185,34 +186,36 @@ def _patrol_sums(session: Session, start: date, end: date, zones: set[int] | Non
     Crews are summed per patrol first (a narrow GROUP BY over assignments), so that each patrol's local day
     is worked out once. Patrolled hours: check-in to check-out; still checked in: to the shift's end or now."""
     lo, hi = builder.day_bounds(start)[0], builder.day_bounds(end)[1]
-    where = [Patrol.status != "cancelled", Patrol.shift_start >= lo, Patrol.shift_start < hi]
+    where: list[ColumnElement[bool]] = [col(Patrol.status) != "cancelled", col(Patrol.shift_start) >= lo,
+                                        col(Patrol.shift_start) < hi]
     if zones is not None:
-        where.append(Patrol.zone_id.in_(zones))
+        where.append(col(Patrol.zone_id).in_(zones))
     hours = lambda column: _hours(session, column)  # noqa: E731
-    checked_in, checked_out = Assignment.checked_in_at.is_not(None), Assignment.checked_out_at.is_not(None)
+    checked_in, checked_out = col(Assignment.checked_in_at).is_not(None), col(Assignment.checked_out_at).is_not(None)
     still_in = and_(checked_in, ~checked_out)
-    crews = (select(Assignment.patrol_id,
-                    func.sum(case((Assignment.status == "proposed", 1), else_=0)).label("proposed"),
-                    func.sum(case((Assignment.status.in_(STAFFED), 1), else_=0)).label("staffed"),
+    crews = (select(col(Assignment.patrol_id),
+                    func.sum(case((col(Assignment.status) == "proposed", 1), else_=0)).label("proposed"),
+                    func.sum(case((col(Assignment.status).in_(STAFFED), 1), else_=0)).label("staffed"),
                     func.sum(case((and_(checked_in, checked_out),
-                                   hours(Assignment.checked_out_at) - hours(Assignment.checked_in_at)), else_=0.0))
+                                   hours(col(Assignment.checked_out_at)) - hours(col(Assignment.checked_in_at))),
+                                  else_=0.0))
                     .label("done_hours"),
                     func.sum(case((still_in, 1), else_=0)).label("open_n"),
-                    func.sum(case((still_in, hours(Assignment.checked_in_at)), else_=0.0)).label("open_in"))
-             .where(Assignment.patrol_id.in_(select(Patrol.id).where(*where)))
-             .group_by(Assignment.patrol_id).cte("crews"))
+                    func.sum(case((still_in, hours(col(Assignment.checked_in_at))), else_=0.0)).label("open_in"))
+             .where(col(Assignment.patrol_id).in_(select(col(Patrol.id)).where(*where)))
+             .group_by(col(Assignment.patrol_id)).cte("crews"))
     day = local_day(session, Patrol.shift_start, lo, hi)
     length = hours(Patrol.shift_end) - hours(Patrol.shift_start)
     staffed = func.coalesce(crews.c.staffed, 0)
     still = (func.coalesce(crews.c.open_n, 0) * hours(_least(session, Patrol.shift_end, literal(now, UtcDateTime())))
              - func.coalesce(crews.c.open_in, 0.0))
     patrolled = func.coalesce(crews.c.done_hours, 0.0) + case((still > 0, still), else_=0.0)
-    return (select(Patrol.zone_id, day.label("day"), func.sum(Patrol.crew_size).label("planned"),
-                   func.sum(Patrol.crew_size * length).label("planned_hours"),
+    return (select(col(Patrol.zone_id), day.label("day"), func.sum(col(Patrol.crew_size)).label("planned"),
+                   func.sum(col(Patrol.crew_size) * length).label("planned_hours"),
                    func.sum(func.coalesce(crews.c.proposed, 0)).label("proposed"), func.sum(staffed).label("staffed"),
                    func.sum(staffed * length).label("staffed_hours"), func.sum(patrolled).label("patrolled_hours"))
-            .outerjoin(crews, crews.c.patrol_id == Patrol.id).where(*where)
-            .group_by(Patrol.zone_id, day).cte("patrols"))
+            .outerjoin(crews, crews.c.patrol_id == col(Patrol.id)).where(*where)
+            .group_by(col(Patrol.zone_id), day).cte("patrols"))
 
 
 SUMS = ("required", "planned", "proposed", "staffed", "need_hours", "planned_hours", "staffed_hours",

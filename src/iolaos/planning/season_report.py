@@ -16,7 +16,7 @@ from typing import Any
 
 import geopandas as gpd
 from sqlalchemy import Boolean, Date, Float, Integer, case, func, literal, select, union_all
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.principal import Principal
 from iolaos.config import Settings
@@ -174,7 +174,8 @@ def geopackage(session: Session, settings: Settings, *, principal: Principal, st
     municipalities = _municipalities(session, rows)
     records = _zone_day_records(session, rows)
     codes = {m.code for m in municipalities} | {r["zone_code"] for r in records}
-    shapes = dict(session.execute(select(Zone.code, Zone.geom).where(Zone.code.in_(codes or {""}))).all())
+    shapes = dict(session.execute(select(col(Zone.code), col(Zone.geom))
+                                  .where(col(Zone.code).in_(codes or {""}))).all())
     polygons = gpd.GeoDataFrame([m.model_dump() for m in municipalities] or {"code": []},
                                 geometry=[shapes[m.code] for m in municipalities], crs="EPSG:4326")
     points = {code: geom.representative_point() for code, geom in shapes.items()}

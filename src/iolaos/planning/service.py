@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime
 from time import perf_counter
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
+from iolaos.db import pk, row_id
 from iolaos.errors import Conflict, NotFound
 from iolaos.i18n import coded
 from iolaos.journal import service as journal
@@ -23,7 +24,7 @@ from iolaos.planning import instance as builder
 from iolaos.planning import optimiser
 from iolaos.planning.core import Placement, Result
 from iolaos.planning.models import PlanRun, UnfilledSlot
-from iolaos.planning.schemas import CrewOut, ObjectiveOut, OpenPlaceOut, PatrolOut, PlanChangeOut, PlanOut
+from iolaos.planning.schemas import ChangeKind, CrewOut, ObjectiveOut, OpenPlaceOut, PatrolOut, PlanChangeOut, PlanOut
 from iolaos.responsibility import service as responsibility
 from iolaos.responsibility import subjects
 from iolaos.risk import service as risk
@@ -81,7 +82,7 @@ def commit(session: Session, settings: Settings, *, principal: Principal, day: d
     _apply_changes(session, principal, built, run.plan_key)
     patrols = _write_patrols(session, principal, built, result, run, now)
     _write_gaps(session, run, patrols, result)
-    journal.record(session, actor=principal.actor, action="plan.commit", subject_type="plan", subject_id=run.id,
+    journal.record(session, actor=principal.actor, action="plan.commit", subject_type="plan", subject_id=row_id(run),
                    data={"plan_key": run.plan_key, **json.loads(run.summary)},
                    topics=_region_topics(session, patrols.values()))
     return _plan_out(session, built, result, day, region_code, run.plan_key, perf_counter() - started, patrols,
@@ -90,7 +91,7 @@ def commit(session: Session, settings: Settings, *, principal: Principal, day: d
 
 def _new_run(session: Session, principal: Principal, day: date, region_id: int | None, region_code: str | None,
              built: builder.Built, result: Result) -> PlanRun:
-    runs = session.scalar(select(func.count()).select_from(PlanRun).where(PlanRun.day == day)) or 0
+    runs = session.scalar(select(func.count()).select_from(PlanRun).where(col(PlanRun.day) == day)) or 0
     o = result.objective
     summary = {"date": day.isoformat(), "region": region_code, "patrols": len(built.instance.needs),
                "places": o.places, "filled": o.filled, "coverage": o.coverage, "travel_km": round(o.travel_km, 2),
@@ -120,7 +121,7 @@ def _write_patrols(session: Session, principal: Principal, built: builder.Built,
         topics = patrol_topics(session, patrol, {orgs_of[p.volunteer_id] for p in crew},
                                {p.volunteer_id for p in crew})
         journal.record(session, actor=principal.actor, action="patrol.plan" if created else "patrol.restaff",
-                       subject_type="patrol", subject_id=patrol.id, topics=topics, event_kind="patrol.proposed",
+                       subject_type="patrol", subject_id=row_id(patrol), topics=topics, event_kind="patrol.proposed",
                        data={"plan_key": run.plan_key, "zone_id": patrol.zone_id, "proposed": [
                            p.volunteer_id for p in crew], "open": len(need.slots) - len(crew)})
         if created:
@@ -151,17 +152,17 @@ def _changes(session: Session, built: builder.Built) -> list[PlanChangeOut]:
     tree = risk.zone_tree(session)
     out = []
 
-    def change(kind: str, patrol: Patrol, category: int | None, reason: str) -> PlanChangeOut:
-        return PlanChangeOut(kind=kind, patrol_id=patrol.id, zone_code=tree.by_id[patrol.zone_id].code,
+    def change(kind: ChangeKind, patrol: Patrol, category: int | None, reason: str) -> PlanChangeOut:
+        return PlanChangeOut(kind=kind, patrol_id=row_id(patrol), zone_code=tree.by_id[patrol.zone_id].code,
                              shift_start=patrol.shift_start, risk_category=category, reason=reason)
 
     for key, req in built.upgrades.items():
-        patrol = built.existing.get(key) or session.get(Patrol, int(key.split(":")[1]))
+        patrol = built.existing.get(key) or session.get_one(Patrol, int(key.split(":")[1]))
         out.append(change("upgrade", patrol, req.category,
                           f"risk category {patrol.risk_category} → {req.category}: a {req.rule.capability} patrol "
                           f"of {req.rule.crew_size} is needed"))
     for patrol_id, category in built.recategorise.items():
-        patrol = session.get(Patrol, patrol_id)
+        patrol = session.get_one(Patrol, patrol_id)
         out.append(change("recategorise", patrol, category,
                           f"risk category {patrol.risk_category} → {category}; the patrol already fits"))
     for patrol, staffed, reason in built.surplus:
@@ -171,13 +172,13 @@ def _changes(session: Session, built: builder.Built) -> list[PlanChangeOut]:
 
 def _apply_changes(session: Session, principal: Principal, built: builder.Built, plan_key: str) -> None:
     for key, req in built.upgrades.items():
-        patrol = session.get(Patrol, int(key.split(":")[1]))
+        patrol = session.get_one(Patrol, int(key.split(":")[1]))
         patrols_service.upgrade(session, principal=principal, patrol=patrol, crew_size=req.rule.crew_size,
                                 required_skills=list(req.rule.required_skills), capability=req.rule.capability,
                                 risk_category=req.category, plan_key=plan_key,
                                 reason=f"risk category {patrol.risk_category} → {req.category}")
     for patrol_id, category in built.recategorise.items():
-        patrols_service.set_category(session, principal=principal, patrol=session.get(Patrol, patrol_id),
+        patrols_service.set_category(session, principal=principal, patrol=session.get_one(Patrol, patrol_id),
                                      category=category, plan_key=plan_key)
     for patrol, staffed, reason in built.surplus:
         if not staffed:
@@ -186,7 +187,7 @@ def _apply_changes(session: Session, principal: Principal, built: builder.Built,
 
 
 def _write_gaps(session: Session, run: PlanRun, patrols: dict[str, Patrol], result: Result) -> None:
-    session.add_all([UnfilledSlot(plan_run_id=run.id, patrol_id=patrols[g.need_key].id, skill=g.skill,
+    session.add_all([UnfilledSlot(plan_run_id=row_id(run), patrol_id=row_id(patrols[g.need_key]), skill=g.skill,
                                   reason=g.reason[:500]) for g in result.gaps])
     session.flush()
 
@@ -198,9 +199,9 @@ def _region_topics(session: Session, patrols) -> list[str]:
 
 
 def _ref(session: Session, patrol: Patrol) -> subjects.SubjectRef:
-    holder = responsibility.current_row(session, "patrol", patrol.id)
+    holder = responsibility.current_row(session, "patrol", row_id(patrol))
     org_id = patrol.organisation_id or (holder.holder_organisation_id if holder else 0)
-    return subjects.SubjectRef("patrol", patrol.id, org_id, tuple(patrol_topics(session, patrol)))
+    return subjects.SubjectRef("patrol", row_id(patrol), org_id, tuple(patrol_topics(session, patrol)))
 
 
 def _plan_out(session: Session, built: builder.Built, result: Result, day: date, region_code: str | None,
@@ -218,7 +219,7 @@ def _plan_out(session: Session, built: builder.Built, result: Result, day: date,
     out = []
     for need in built.instance.needs:
         zone, patrol = tree.by_id[need.zone_id], (patrols or {}).get(need.key) or built.existing.get(need.key)
-        crew = [CrewOut(assignment_id=ids.get((patrol.id, p.volunteer_id)) if patrol and patrols else None,
+        crew = [CrewOut(assignment_id=ids.get((row_id(patrol), p.volunteer_id)) if patrol and patrols else None,
                         volunteer_id=p.volunteer_id, volunteer_name=built.names.get(p.volunteer_id),
                         organisation_id=orgs_of[p.volunteer_id], status="proposed", slot_skill=need.slots[p.slot],
                         travel_km=round(p.travel_km, 2), reasons=list(p.reasons)) for p in by_need.get(need.key, [])]
@@ -240,9 +241,11 @@ def _plan_out(session: Session, built: builder.Built, result: Result, day: date,
 
 
 def _assignment_ids(session: Session, patrols: dict[str, Patrol]) -> dict[tuple[int, int], int]:
-    ids = [p.id for p in patrols.values()]
-    rows = session.execute(select(Assignment.patrol_id, Assignment.volunteer_id, Assignment.id)
-                           .where(Assignment.patrol_id.in_(ids))) if ids else []
+    ids = [row_id(p) for p in patrols.values()]
+    if not ids:
+        return {}
+    rows = session.execute(select(col(Assignment.patrol_id), col(Assignment.volunteer_id), pk(Assignment.id))
+                           .where(col(Assignment.patrol_id).in_(ids)))
     return {(p, v): a for p, v, a in rows}
 
 

@@ -10,9 +10,10 @@ import json
 from datetime import date
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.db import row_id
 from iolaos.i18n import coded
 from iolaos.organisations import names as organisation_names
 from iolaos.patrols import access, places
@@ -41,10 +42,10 @@ def list_visible(session: Session, principal: Principal, *, day: date | None, st
         query = query.where(clause)
     if day is not None:
         lo, hi = builder.day_bounds(day)
-        query = query.where(Patrol.shift_start >= lo, Patrol.shift_start < hi)
+        query = query.where(col(Patrol.shift_start) >= lo, col(Patrol.shift_start) < hi)
     if status:
-        query = query.where(Patrol.status == status)
-    return list(session.scalars(query.order_by(Patrol.shift_start, Patrol.id).limit(limit).offset(offset)))
+        query = query.where(col(Patrol.status) == status)
+    return list(session.scalars(query.order_by(col(Patrol.shift_start), col(Patrol.id)).limit(limit).offset(offset)))
 
 
 def to_out(session: Session, principal: Principal, patrols: list[Patrol]) -> list[PatrolOut]:
@@ -52,22 +53,25 @@ def to_out(session: Session, principal: Principal, patrols: list[Patrol]) -> lis
     tree = risk.zone_tree(session)
     ids = [p.id for p in patrols]
     crews: dict[int, list[tuple[Assignment, Volunteer]]] = {}
-    for a, v in session.execute(select(Assignment, Volunteer).join(Volunteer, Volunteer.id == Assignment.volunteer_id)
-                                .where(Assignment.patrol_id.in_(ids or [-1])).order_by(Assignment.id)):
+    for a, v in session.execute(select(Assignment, Volunteer)
+                                .join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)
+                                .where(col(Assignment.patrol_id).in_(ids or [-1])).order_by(col(Assignment.id))):
         crews.setdefault(a.patrol_id, []).append((a, v))
     gaps: dict[int, dict[str | None, str]] = {}
-    for g in session.scalars(select(UnfilledSlot).where(UnfilledSlot.patrol_id.in_(ids or [-1]))
-                             .order_by(UnfilledSlot.id)):
+    for g in session.scalars(select(UnfilledSlot).where(col(UnfilledSlot.patrol_id).in_(ids or [-1]))
+                             .order_by(col(UnfilledSlot.id))):
         gaps.setdefault(g.patrol_id, {})[g.skill] = g.reason
     readable = organisation_ids(session, principal, "volunteer.read") if principal.can("volunteer.read") else set()
     return organisation_names.fill_patrols(
-        session, [_patrol_out(tree, p, crews.get(p.id, []), gaps.get(p.id, {}), readable, principal) for p in patrols])
+        session, [_patrol_out(tree, p, crews.get(row_id(p), []), gaps.get(row_id(p), {}), readable, principal)
+                  for p in patrols])
 
 
 def _patrol_out(tree, p: Patrol, crew: list[tuple[Assignment, Volunteer]], gaps: dict[str | None, str],
                 readable: set[int] | None, principal: Principal) -> PatrolOut:
     zone = tree.by_id[p.zone_id]
-    members = [CrewOut(assignment_id=a.id, volunteer_id=v.id, organisation_id=v.organisation_id, status=a.status,
+    members = [CrewOut(assignment_id=row_id(a), volunteer_id=row_id(v), organisation_id=v.organisation_id,
+                       status=a.status,
                        volunteer_name=v.full_name if readable is None or v.organisation_id in readable
                        or v.user_id == principal.user_id else None,
                        reasons=json.loads(a.reasons or "[]"), decline_reason=a.decline_reason,

@@ -306,7 +306,7 @@ class Hub:
             while conn.close_code is None:
                 await conn.wait_for_room()
                 goal = max(self.hwm, conn.replay_until)
-                batch = self._cached_after(conn.cursor, step)
+                batch = self._cached_after(conn.cursor, step) or []
                 if not batch and conn.cursor < goal:  # memory does not reach (or ends before the goal)
                     batch = [to_live(row) for row in await self._db(self.store.read_after, conn.cursor, step)]
                 for live in batch:

@@ -19,13 +19,14 @@ from sqlmodel import Session
 from iolaos.auth import service as auth_service
 from iolaos.auth.principal import Principal
 from iolaos.config import Settings
+from iolaos.db import table_of
 from iolaos.errors import Unauthenticated
 from iolaos.journal.models import Event, JournalHead
 from iolaos.patrols import visibility
 from iolaos.patrols.visibility import PatrolFacts
 from iolaos.realtime import protocol, topics
 
-_ev, _head = Event.__table__, JournalHead.__table__
+_ev, _head = table_of(Event), table_of(JournalHead)
 _READ_AFTER = (select(_ev.c.seq, _ev.c.occurred_at, _ev.c.kind, _ev.c.topics, _ev.c.payload)
                .where(_ev.c.seq > bindparam("after")).order_by(_ev.c.seq).limit(bindparam("n")))
 _READ_HEAD = select(_head.c.event_seq, _head.c.epoch).where(_head.c.id == 1)
@@ -70,7 +71,7 @@ def coalesce_key(kind: str, payload: str) -> tuple[str, int, int] | None:
     """A position supersedes the previous one of the same patrol crew member; other events supersede nothing."""
     if kind != "position":
         return None
-    found = {m.lastindex: int(m.group(m.lastindex)) for m in _CREW.finditer(payload)}
+    found = {group: int(m.group(group)) for m in _CREW.finditer(payload) if (group := m.lastindex) is not None}
     return ("position", found[1], found[2]) if 1 in found and 2 in found else None
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos import i18n
 from iolaos.auth.actor import Actor
 from iolaos.auth.models import User
 from iolaos.auth.principal import Principal, organisation_ids
+from iolaos.db import row_id
 from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
@@ -65,9 +67,9 @@ def current_rows(session: Session, subject_type: str, subject_ids: set[int]) -> 
     found: dict[int, Responsibility] = {}
     if not subject_ids:
         return found
-    rows = session.scalars(select(Responsibility).where(Responsibility.subject_type == subject_type,
-                                                        Responsibility.subject_id.in_(sorted(subject_ids)))
-                           .order_by(Responsibility.since.desc(), Responsibility.id.desc()))
+    rows = session.scalars(select(Responsibility).where(col(Responsibility.subject_type) == subject_type,
+                                                        col(Responsibility.subject_id).in_(sorted(subject_ids)))
+                           .order_by(col(Responsibility.since).desc(), col(Responsibility.id).desc()))
     for row in rows:
         found.setdefault(int(row.subject_id), row)
     return found
@@ -76,11 +78,12 @@ def current_rows(session: Session, subject_type: str, subject_ids: set[int]) -> 
 def current_row(session: Session, subject_type: str, subject_id: int, at: datetime | None = None
                 ) -> Responsibility | None:
     """The row in force at ``at`` (now when omitted)."""
-    query = select(Responsibility).where(Responsibility.subject_type == subject_type,
-                                         Responsibility.subject_id == subject_id)
+    query = select(Responsibility).where(col(Responsibility.subject_type) == subject_type,
+                                         col(Responsibility.subject_id) == subject_id)
     if at is not None:
-        query = query.where(Responsibility.since <= at)
-    return session.scalars(query.order_by(Responsibility.since.desc(), Responsibility.id.desc()).limit(1)).first()
+        query = query.where(col(Responsibility.since) <= at)
+    return session.scalars(query.order_by(col(Responsibility.since).desc(), col(Responsibility.id).desc())
+                           .limit(1)).first()
 
 
 def handover(session: Session, *, principal: Principal, subject_type: str, subject_id: int, to_user_id: int,
@@ -99,8 +102,8 @@ def handover(session: Session, *, principal: Principal, subject_type: str, subje
                            code="invalid_holder")
     if current.holder_user_id == target.id:
         raise Conflict("this person already holds it", code="already_holder")
-    granted = subjects.receive(session, subject_type, subject_id, target.id, target.role)
-    return _append(session, actor=principal.actor, ref=ref, holder_user_id=target.id,
+    granted = subjects.receive(session, subject_type, subject_id, row_id(target), target.role)
+    return _append(session, actor=principal.actor, ref=ref, holder_user_id=row_id(target),
                    holder_organisation_id=target.organisation_id, reason=reason, action="responsibility.handover",
                    granted=granted)
 
@@ -135,7 +138,7 @@ def _check_authority(session: Session, principal: Principal, current: Responsibi
                         code="not_holder")
 
 
-def _may_hand_to(session: Session, principal: Principal, current: Responsibility) -> set[int] | bool | None:
+def _may_hand_to(session: Session, principal: Principal, current: Responsibility) -> set[int] | Literal[False] | None:
     """Organisations whose people the caller may hand this subject to (None: any), or False if they may not."""
     is_holder = current.holder_user_id == principal.user_id or (
         current.holder_user_id is None and current.holder_organisation_id == principal.organisation_id
@@ -155,31 +158,33 @@ def candidates(session: Session, principal: Principal, subject_type: str, subjec
     """People the caller may hand the subject to now, with their organisation's name (empty if they may not)."""
     subjects.load(session, principal, subject_type, subject_id)
     current = current_row(session, subject_type, subject_id)
-    scope = _may_hand_to(session, principal, current) if current is not None else False
+    if current is None:
+        return []
+    scope = _may_hand_to(session, principal, current)
     if scope is False:
         return []
-    query = (select(User, Organisation.name_el, Organisation.name_en)
-             .join(Organisation, Organisation.id == User.organisation_id)
-             .where(User.is_active, User.role.in_(subjects.roles_that_can_hold(subject_type, HOLDER_ROLES)),
-                    Organisation.active))
+    query = (select(User, col(Organisation.name_el), col(Organisation.name_en))
+             .join(Organisation, col(Organisation.id) == User.organisation_id)
+             .where(col(User.is_active), col(User.role).in_(subjects.roles_that_can_hold(subject_type, HOLDER_ROLES)),
+                    col(Organisation.active)))
     if current.holder_user_id is not None:
-        query = query.where(User.id != current.holder_user_id)
+        query = query.where(col(User.id) != current.holder_user_id)
     if scope is not None:
-        query = query.where(User.organisation_id.in_(sorted(scope) or [-1]))
+        query = query.where(col(User.organisation_id).in_(sorted(scope) or [-1]))
     greek = i18n.current_language() == "el"
-    rows = session.execute(query.order_by(Organisation.name_el, User.full_name, User.id).limit(limit))
+    rows = session.execute(query.order_by(col(Organisation.name_el), col(User.full_name), col(User.id)).limit(limit))
     return [(user, name_el if greek else name_en) for user, name_el, name_en in rows]
 
 
 def chain(session: Session, subject_type: str, subject_id: int) -> list[Holding]:
     """Every holder of the subject in order, with the period each held it."""
     rows = session.execute(
-        select(Responsibility, User.full_name,
-               Organisation.name_el if i18n.current_language() == "el" else Organisation.name_en)
-        .join(Organisation, Organisation.id == Responsibility.holder_organisation_id)
-        .outerjoin(User, User.id == Responsibility.holder_user_id)
-        .where(Responsibility.subject_type == subject_type, Responsibility.subject_id == subject_id)
-        .order_by(Responsibility.since, Responsibility.id)
+        select(Responsibility, col(User.full_name),
+               col(Organisation.name_el) if i18n.current_language() == "el" else col(Organisation.name_en))
+        .join(Organisation, col(Organisation.id) == Responsibility.holder_organisation_id)
+        .outerjoin(User, col(User.id) == Responsibility.holder_user_id)
+        .where(col(Responsibility.subject_type) == subject_type, col(Responsibility.subject_id) == subject_id)
+        .order_by(col(Responsibility.since), col(Responsibility.id))
     ).all()
     out: list[Holding] = []
     for index, (row, user_name, org_name) in enumerate(rows):

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos import i18n
 from iolaos.auth.models import User
@@ -119,7 +119,8 @@ def _holder_names(session: Session, data: Any, lang: str) -> dict[Any, str]:
             and not d.get("holder_user_id")}
     found: dict[Any, str] = {}
     if users:
-        found |= dict(session.execute(select(User.id, User.full_name).where(User.id.in_(users))).tuples().all())
+        found |= dict(session.execute(select(col(User.id), col(User.full_name)).where(col(User.id).in_(users)))
+                      .tuples().all())
     found |= {f"org:{i}": name for i, name in organisation_names.names(session, orgs, lang).items()}
     return found
 

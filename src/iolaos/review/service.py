@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos import i18n
 from iolaos.auth.models import User
@@ -43,21 +43,22 @@ def _query(session: Session, principal: Principal, flt: AuditFilter) -> Any:
     query = select(AuditRecord)
     allowed = organisation_ids(session, principal, "audit.read")
     if allowed is not None:
-        query = query.where(AuditRecord.actor_organisation_id.in_(allowed))
+        query = query.where(col(AuditRecord.actor_organisation_id).in_(allowed))
     if flt.organisation_id is not None:
         ensure_in_scope(session, principal, "audit.read", flt.organisation_id, what="organisation")
-        query = query.where(AuditRecord.actor_organisation_id == flt.organisation_id)
-    for column, value in ((AuditRecord.actor_user_id, flt.actor_user_id), (AuditRecord.subject_type, flt.subject_type),
-                          (AuditRecord.subject_id, flt.subject_id)):
+        query = query.where(col(AuditRecord.actor_organisation_id) == flt.organisation_id)
+    for column, value in ((col(AuditRecord.actor_user_id), flt.actor_user_id),
+                          (col(AuditRecord.subject_type), flt.subject_type),
+                          (col(AuditRecord.subject_id), flt.subject_id)):
         if value is not None:
             query = query.where(column == value)
     if flt.action:
-        query = query.where(AuditRecord.action.startswith(flt.action.rstrip("*"))) if flt.action.endswith("*") \
-            else query.where(AuditRecord.action == flt.action)
+        query = query.where(col(AuditRecord.action).startswith(flt.action.rstrip("*"))) if flt.action.endswith("*") \
+            else query.where(col(AuditRecord.action) == flt.action)
     if flt.since:
-        query = query.where(AuditRecord.occurred_at >= flt.since)
+        query = query.where(col(AuditRecord.occurred_at) >= flt.since)
     if flt.until:
-        query = query.where(AuditRecord.occurred_at < flt.until)
+        query = query.where(col(AuditRecord.occurred_at) < flt.until)
     return query
 
 
@@ -143,5 +144,6 @@ def organisation_and_people(session: Session, principal: Principal, organisation
         from iolaos.errors import NotFound
 
         raise NotFound("no such organisation")
-    people = list(session.scalars(select(User).where(User.organisation_id == org.id).order_by(User.full_name)))
+    people = list(session.scalars(select(User).where(col(User.organisation_id) == org.id)
+                                  .order_by(col(User.full_name))))
     return org, people

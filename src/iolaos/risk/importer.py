@@ -98,7 +98,9 @@ def check(lines: list[Line], zone_ids: dict[str, int], *, unit: str = "line") ->
     """Every line checked; raises 422 listing each bad one (unknown zone, category outside 1–5, bad date)."""
     if not lines:
         raise InvalidInput("no risk levels given", code="invalid_risk_file")
-    good, bad, seen = [], [], {}
+    good: list[Checked] = []
+    bad: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], int] = {}  # (zone code, date) → the first line that gave it
     for line in lines:
         problems = _problems(line, zone_ids)
         key = (line.zone_code, line.date)

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import CTE, Select, func, literal, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from iolaos.auth.actor import Actor
 from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal
+from iolaos.db import row_id, table_of
 from iolaos.errors import Forbidden, InvalidInput
 from iolaos.journal import service as journal
 from iolaos.organisations.models import OrganisationZone
@@ -81,7 +82,8 @@ def zone_tree(session: Session) -> ZoneTree:
     cached = session.info.get("iolaos_zone_tree")
     if cached is not None:
         return cached
-    rows = session.execute(select(Zone.id, Zone.code, Zone.kind, Zone.name_el, Zone.name_en, Zone.parent_id))
+    rows = session.execute(select(col(Zone.id), col(Zone.code), col(Zone.kind), col(Zone.name_el), col(Zone.name_en),
+                                  col(Zone.parent_id)))
     by_id = {r[0]: ZoneInfo(*r) for r in rows}
     children: dict[int, list[int]] = {}
     for zone in by_id.values():
@@ -104,8 +106,8 @@ def zones_in_scope(session: Session, principal: Principal, action: str) -> set[i
     tree = zone_tree(session)
     if scope in (Scope.REGION, Scope.TREE):
         return None if principal.region_id is None else tree.below({principal.region_id})
-    own = set(session.scalars(select(OrganisationZone.zone_id)
-                              .where(OrganisationZone.organisation_id == principal.organisation_id)))
+    own = set(session.scalars(select(col(OrganisationZone.zone_id))
+                              .where(col(OrganisationZone.organisation_id) == principal.organisation_id)))
     return tree.below(own)
 
 
@@ -169,8 +171,8 @@ def _latest(session: Session, keys: set[tuple[int, date]]) -> dict[tuple[int, da
     if not keys:
         return {}
     found: dict[tuple[int, date], RiskLevel] = {}
-    rows = session.scalars(select(RiskLevel).where(RiskLevel.day.in_(days), RiskLevel.zone_id.in_(zones))
-                           .order_by(RiskLevel.id))
+    rows = session.scalars(select(RiskLevel).where(col(RiskLevel.day).in_(days), col(RiskLevel.zone_id).in_(zones))
+                           .order_by(col(RiskLevel.id)))
     for row in rows:
         found[(row.zone_id, row.day)] = row  # later ids win
     return found
@@ -196,7 +198,7 @@ class Effective:
 
 def zone_closure() -> CTE:
     """(ancestor, descendant, depth) for every zone and each of its ancestors, itself at depth 0 (SQL)."""
-    zone = Zone.__table__
+    zone = table_of(Zone)
     closure = select(zone.c.id.label("anc"), zone.c.id.label("des"), literal(0).label("depth")).cte(
         "zone_closure", recursive=True)
     return closure.union_all(select(closure.c.anc, zone.c.id, closure.c.depth + 1)
@@ -209,14 +211,15 @@ def effective_query(start: date, end: date, closure: CTE | None = None) -> Selec
     depth; depth 0 means own). Every answer about risk comes from this query, one day or a whole season.
     Pass ``closure`` to share one :func:`zone_closure` with the rest of a statement."""
     closure = zone_closure() if closure is None else closure
-    latest = (select(RiskLevel.zone_id, RiskLevel.day, func.max(RiskLevel.id).label("level_id"))
-              .where(RiskLevel.day >= start, RiskLevel.day <= end).group_by(RiskLevel.zone_id, RiskLevel.day)
+    latest = (select(col(RiskLevel.zone_id), col(RiskLevel.day), func.max(col(RiskLevel.id)).label("level_id"))
+              .where(col(RiskLevel.day) >= start, col(RiskLevel.day) <= end)
+              .group_by(col(RiskLevel.zone_id), col(RiskLevel.day))
               .subquery("latest"))
     ranked = (select(closure.c.des.label("zone_id"), latest.c.day, latest.c.level_id, closure.c.depth,
                      func.row_number().over(partition_by=(closure.c.des, latest.c.day),
                                             order_by=closure.c.depth).label("rank"))
               .join(closure, closure.c.anc == latest.c.zone_id).subquery("ranked"))
-    level = RiskLevel.__table__
+    level = table_of(RiskLevel)
     return (select(ranked.c.zone_id, ranked.c.day, ranked.c.level_id, level.c.category, ranked.c.depth)
             .join(level, level.c.id == ranked.c.level_id).where(ranked.c.rank == 1))
 
@@ -225,7 +228,7 @@ def effective_levels(session: Session, day: date) -> dict[int, Effective]:
     """Every zone's effective level on ``day`` (own entry, else the nearest ancestor's), by
     :func:`effective_query`; REST, OGC, CAP, planning, coverage reports and the pages all ask this."""
     picked = effective_query(day, day).subquery("picked")
-    rows = session.execute(select(picked.c.zone_id, RiskLevel).join(RiskLevel, RiskLevel.id == picked.c.level_id))
+    rows = session.execute(select(picked.c.zone_id, RiskLevel).join(RiskLevel, col(RiskLevel.id) == picked.c.level_id))
     return {zone_id: Effective(zone_id, row) for zone_id, row in rows}
 
 
@@ -259,12 +262,13 @@ def history(session: Session, zone: Zone, *, day: date | None = None, limit: int
     """Every level that applied to a zone (its own and its ancestors', marked inherited), newest day first;
     within a day the one in force comes first (own before inherited, nearest ancestor first, newest first)."""
     tree = zone_tree(session)
-    chain = [zone.id, *tree.ancestors(zone.id)]
-    query = select(RiskLevel).where(RiskLevel.zone_id.in_(chain))
+    zone_id = row_id(zone)
+    chain = [zone_id, *tree.ancestors(zone_id)]
+    query = select(RiskLevel).where(col(RiskLevel.zone_id).in_(chain))
     if day is not None:
-        query = query.where(RiskLevel.day == day)
+        query = query.where(col(RiskLevel.day) == day)
     rows = sorted(session.scalars(query), key=lambda r: (-r.day.toordinal(), chain.index(r.zone_id), -(r.id or 0)))
-    return [to_out(tree, r, zone_id=zone.id) for r in rows[:limit]]
+    return [to_out(tree, r, zone_id=zone_id) for r in rows[:limit]]
 
 
 def to_out(tree: ZoneTree, row: RiskLevel, *, zone_id: int | None = None) -> LevelOut:
