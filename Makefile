@@ -27,10 +27,12 @@ demo: $(STAMP) web
 ## Lint, then run every test (SQLite, and PostgreSQL/PostGIS when reachable; CI=true requires it)
 test: $(STAMP) web
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench-locate: $(STAMP)
 	$(BIN)/python bench/locate.py

@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol, cast
+from typing import Any
 
-from sqlalchemy import MetaData, Table, event, inspect
+from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import Mapped
-from sqlmodel import Session, SQLModel, col, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 from iolaos.config import Settings
 
@@ -154,34 +153,3 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             session.rollback()
             raise
 
-
-class _Stored(Protocol):
-    @property
-    def id(self) -> int | None: ...
-
-
-def row_id(row: _Stored) -> int:
-    """The primary key of a row that has been loaded or flushed.
-
-    SQLModel types ``id`` as ``int | None`` because it is None until the INSERT. A caller holding a stored row
-    has an id; None means a missing flush, a bug to stop at rather than a NULL to write into a reference.
-    """
-    if row.id is None:
-        raise RuntimeError(f"{type(row).__name__} has no id yet: flush it first")
-    return row.id
-
-
-def pk(column: int | None) -> Mapped[int]:
-    """A table's ``id`` column for ``select()``: typed ``int``, since a stored row's primary key is never NULL.
-
-    Only for the table the query reads from, not the optional side of an outer join (there it can be NULL).
-    """
-    return cast(Mapped[int], col(column))
-
-
-def table_of(model: type[SQLModel]) -> Table:
-    """The Core table of a table model, for the SQLAlchemy Core paths (SQLModel sets ``__table__`` untyped)."""
-    table = inspect(model).local_table
-    if not isinstance(table, Table):
-        raise TypeError(f"{model.__name__} is not a table model")
-    return table

@@ -15,11 +15,11 @@ from sqlmodel import Session, col
 
 from iolaos.auth.actor import Actor, system_actor
 from iolaos.auth.principal import Principal
-from iolaos.db import row_id
 from iolaos.errors import Conflict, Forbidden, NotFound
 from iolaos.field.models import PositionReport, SafetyAlert
 from iolaos.field.schemas import AlertOut
 from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.patrols import visibility
 from iolaos.patrols.models import Assignment, Patrol
@@ -38,7 +38,7 @@ CREW_STATUSES = ("accepted", "checked_in")  # on the crew: they may press SOS
 def raise_alert(session: Session, *, actor: Actor, patrol: Patrol, kind: str, details: dict[str, Any],
                 at: datetime | None = None) -> SafetyAlert | None:
     """Open an alert unless one of this kind is already open for the patrol; journalled and pushed live."""
-    patrol_id = row_id(patrol)
+    patrol_id = saved_id(patrol)
     existing = session.scalar(select(SafetyAlert).where(col(SafetyAlert.patrol_id) == patrol_id,
                                                         col(SafetyAlert.kind) == kind,
                                                         col(SafetyAlert.status) == "open"))
@@ -82,7 +82,7 @@ def _may_raise_sos(session: Session, principal: Principal, patrol: Patrol) -> bo
     from iolaos.patrols import access  # patrols import alerts for SOS via field status
 
     try:
-        access.operable(session, principal, row_id(patrol))
+        access.operable(session, principal, saved_id(patrol))
     except NotFound:
         return False
     return True
@@ -103,7 +103,7 @@ def acknowledge(session: Session, *, principal: Principal, alert_id: int, note: 
     alert.acknowledged_by_user_id, alert.acknowledged_at = principal.user_id, now or utcnow()
     session.flush()
     journal.record(session, actor=principal.actor, action="alert.acknowledge", subject_type="patrol",
-                   subject_id=row_id(patrol), data={"alert_id": alert.id, "kind": alert.kind, "note": note},
+                   subject_id=saved_id(patrol), data={"alert_id": alert.id, "kind": alert.kind, "note": note},
                    topics=patrol_topics(session, patrol), event_kind="alert.acknowledged",
                    payload=alert_out(alert, patrol))
     return alert, patrol
@@ -130,13 +130,13 @@ def list_visible(session: Session, principal: Principal, *, status: str | None, 
         query = query.where(col(SafetyAlert.status) == status)
     rows = session.execute(query.order_by(col(SafetyAlert.raised_at).desc(), col(SafetyAlert.id).desc())
                            .limit(limit)).all()
-    locatable = visibility.locatable(session, principal, {row_id(p) for _, p in rows})
-    return [_shown(alert_out(a, p), row_id(p) in locatable) for a, p in rows]
+    locatable = visibility.locatable(session, principal, {saved_id(p) for _, p in rows})
+    return [_shown(alert_out(a, p), saved_id(p) in locatable) for a, p in rows]
 
 
 def alert_for(session: Session, principal: Principal, alert: SafetyAlert, patrol: Patrol) -> AlertOut:
     """An alert as this caller may see it: its coordinates only with the right to locate the patrol."""
-    patrol_id = row_id(patrol)
+    patrol_id = saved_id(patrol)
     return _shown(alert_out(alert, patrol), patrol_id in visibility.locatable(session, principal, [patrol_id]))
 
 

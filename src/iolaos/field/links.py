@@ -8,12 +8,12 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from iolaos.auth.principal import Principal
-from iolaos.db import row_id
 from iolaos.errors import Conflict
 from iolaos.field.alerts import distance_m
 from iolaos.field.models import IncidentPatrol, PositionReport
 from iolaos.incidents import service as incidents
 from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
 from iolaos.patrols import visibility
 from iolaos.patrols.models import Patrol
 from iolaos.planning import workflow
@@ -53,13 +53,13 @@ def near(session: Session, *, principal: Principal, incident_id: int, radius_km:
     if clause is not None:
         query = query.where(clause)
     patrols = list(session.scalars(query))
-    last = _last_positions(session, [row_id(p) for p in patrols])
+    last = _last_positions(session, [saved_id(p) for p in patrols])
     zones = {z.id: z for z in session.scalars(select(Zone).where(col(Zone.id).in_({p.zone_id for p in patrols})))} \
         if patrols else {}
-    exact = visibility.locatable(session, principal, [row_id(p) for p in patrols])
+    exact = visibility.locatable(session, principal, [saved_id(p) for p in patrols])
     found = []
     for patrol in patrols:
-        point = last.get(row_id(patrol))
+        point = last.get(saved_id(patrol))
         metres = distance_m(point, lon, lat) if point is not None else distance_m(zones[patrol.zone_id].geom, lon, lat)
         item = _near_item(patrol, metres, radius_km, point is not None, patrol.id in exact)
         if item is not None:

@@ -13,13 +13,14 @@ from sqlmodel import Session, col
 
 from iolaos.auth.principal import Principal
 from iolaos.config import Settings
-from iolaos.db import row_id, table_of
 from iolaos.errors import Forbidden, InvalidInput, NotFound
 from iolaos.field import alerts
 from iolaos.field.models import PositionReport
 from iolaos.field.schemas import BatchResult, Rejected
 from iolaos.journal import volatile
 from iolaos.journal.models import AuditRecord
+from iolaos.kit.ids import saved_id
+from iolaos.kit.tables import table_of
 from iolaos.kit.time import as_utc, utcnow
 from iolaos.patrols import visibility
 from iolaos.patrols.models import Assignment, Patrol
@@ -103,10 +104,10 @@ def _reporter(session: Session, user_id: int
         return session.scalar(select(Volunteer).where(col(Volunteer.user_id) == user_id)), {}, {}, {}
     started = _started(session, [p for _, p, _, _ in rows])
     # The window opens at the latest of: the patrol's creation, its start, and this reporter's check-in.
-    windows = {row_id(p): max(t for t in (as_utc(p.created_at), started.get(row_id(p)),
+    windows = {saved_id(p): max(t for t in (as_utc(p.created_at), started.get(saved_id(p)),
                                           as_utc(checked_in) if checked_in else None) if t is not None)
                for _, p, _, checked_in in rows}
-    return rows[0][0], {row_id(p): p for _, p, _, _ in rows}, {row_id(p): stamp for _, p, stamp, _ in rows}, windows
+    return rows[0][0], {saved_id(p): p for _, p, _, _ in rows}, {saved_id(p): stamp for _, p, stamp, _ in rows}, windows
 
 
 def _started(session: Session, patrols: list[Patrol]) -> dict[int, datetime]:
@@ -115,7 +116,7 @@ def _started(session: Session, patrols: list[Patrol]) -> dict[int, datetime]:
     Remembered per database and patrol row (its creation time tells a restored database's reused ids apart).
     """
     db = str(session.get_bind().engine.url)
-    keys = {row_id(p): (db, row_id(p), p.created_at) for p in patrols}
+    keys = {saved_id(p): (db, saved_id(p), p.created_at) for p in patrols}
     missing = [pid for pid, key in keys.items() if key not in _STARTED]
     if missing:
         if len(_STARTED) >= TOPIC_CACHE_SIZE:
@@ -147,7 +148,7 @@ def _refusal(item: Report, volunteer: Volunteer | None, windows: dict[int, datet
 
 def _topics(session: Session, patrol: Patrol) -> list[str]:
     """The patrol's live topics, remembered per database and patrol (they follow its zone and organisation)."""
-    key = (str(session.get_bind().engine.url), row_id(patrol), patrol.zone_id, patrol.organisation_id)
+    key = (str(session.get_bind().engine.url), saved_id(patrol), patrol.zone_id, patrol.organisation_id)
     found = _TOPIC_CACHE.get(key)
     if found is None:
         if len(_TOPIC_CACHE) >= TOPIC_CACHE_SIZE:

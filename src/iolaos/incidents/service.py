@@ -13,13 +13,13 @@ from iolaos.auth.models import User
 from iolaos.auth.permissions import scope_for
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
-from iolaos.db import row_id
 from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.i18n import coded
 from iolaos.incidents import routing
 from iolaos.incidents.models import TRANSITIONS, Incident, IncidentNotified
 from iolaos.incidents.schemas import IncidentCreate, IncidentOut
 from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations import names as organisation_names
 from iolaos.responsibility import service as responsibility
@@ -43,7 +43,7 @@ def notified_ids(session: Session, incident_ids: set[int]) -> dict[int, list[int
 
 
 def _topics(session: Session, incident: Incident) -> tuple[str, ...]:
-    notified = notified_ids(session, {row_id(incident)}).get(row_id(incident), [])
+    notified = notified_ids(session, {saved_id(incident)}).get(saved_id(incident), [])
     topics = {f"incident:{incident.id}", f"org:{incident.lead_organisation_id}",
               f"org:{incident.reporter_organisation_id}", *(f"org:{i}" for i in notified)}
     codes = dict(session.execute(select(col(Zone.id), col(Zone.code)).where(col(Zone.id).in_(
@@ -54,7 +54,9 @@ def _topics(session: Session, incident: Incident) -> tuple[str, ...]:
 
 
 def _ref(session: Session, incident: Incident) -> subjects.SubjectRef:
-    return subjects.SubjectRef("incident", row_id(incident), incident.lead_organisation_id, _topics(session, incident))
+    return subjects.SubjectRef(
+        "incident", saved_id(incident), incident.lead_organisation_id, _topics(session, incident)
+    )
 
 
 def report(session: Session, settings: Settings, *, principal: Principal, data: IncidentCreate) -> Incident:
@@ -77,7 +79,7 @@ def report(session: Session, settings: Settings, *, principal: Principal, data: 
                                                    for org_id in sorted(set(chosen.notified_ids))])
     ref = _ref(session, incident)
     journal.record(session, actor=principal.actor, action="incident.report", subject_type="incident",
-                   subject_id=row_id(incident), topics=ref.topics, event_kind="incident.reported",
+                   subject_id=saved_id(incident), topics=ref.topics, event_kind="incident.reported",
                    data={"kind": data.kind, "severity": data.severity, "lon": lon, "lat": lat,
                          "zone_id": incident.zone_id, "lead_organisation_id": chosen.lead_id,
                          "notified": list(chosen.notified_ids)},
@@ -133,7 +135,7 @@ def ensure_may_manage(session: Session, principal: Principal, incident: Incident
     allowed_orgs = organisation_ids(session, principal, "incident.manage")
     if allowed_orgs is None or incident.lead_organisation_id in allowed_orgs:
         return
-    holder = responsibility.current_row(session, "incident", row_id(incident))
+    holder = responsibility.current_row(session, "incident", saved_id(incident))
     if holder is not None and holder.holder_user_id == principal.user_id:
         return
     from iolaos.errors import Forbidden
@@ -154,7 +156,7 @@ def transition(session: Session, *, principal: Principal, incident_id: int, stat
     session.flush()
     ref = _ref(session, incident)
     journal.record(session, actor=principal.actor, action="incident.transition", subject_type="incident",
-                   subject_id=row_id(incident), data={"from": before, "to": status, "note": note}, topics=ref.topics,
+                   subject_id=saved_id(incident), data={"from": before, "to": status, "note": note}, topics=ref.topics,
                    event_kind="incident.updated", payload=_payload(session, incident))
     if status == "acknowledged":
         responsibility.take(session, principal=principal, ref=ref, reason=coded.encode("reason.resp.acknowledged"))
@@ -172,22 +174,22 @@ def to_out(session: Session, incidents: list[Incident]) -> list[IncidentOut]:
     # not the geometry: lists are hot
     names = select(col(Zone.id), col(Zone.code), col(Zone.name_el)).where(col(Zone.id).in_(zone_ids))
     zone_rows = {z.id: z for z in session.execute(names)} if zone_ids else {}
-    holders = responsibility.current_rows(session, "incident", {row_id(inc) for inc in incidents})
-    notified = notified_ids(session, {row_id(inc) for inc in incidents})
+    holders = responsibility.current_rows(session, "incident", {saved_id(inc) for inc in incidents})
+    notified = notified_ids(session, {saved_id(inc) for inc in incidents})
     org_names = organisation_names.names(session, {o for inc in incidents for o in (
-        inc.lead_organisation_id, inc.reporter_organisation_id, *notified[row_id(inc)])} | {
+        inc.lead_organisation_id, inc.reporter_organisation_id, *notified[saved_id(inc)])} | {
         h.holder_organisation_id for h in holders.values()})
     out = []
     for inc in incidents:
-        holder = holders.get(row_id(inc))
+        holder = holders.get(saved_id(inc))
         zone, region = zone_rows.get(inc.zone_id), zone_rows.get(inc.region_id)
         out.append(IncidentOut(
-            id=row_id(inc), kind=inc.kind, severity=inc.severity, status=inc.status, description=inc.description,
+            id=saved_id(inc), kind=inc.kind, severity=inc.severity, status=inc.status, description=inc.description,
             point=Point(coordinates=(inc.point.x, inc.point.y)), zone_code=zone.code if zone else None,
             zone_name_el=zone.name_el if zone else None, region_code=region.code if region else None,
-            lead_organisation_id=inc.lead_organisation_id, notified_organisation_ids=notified[row_id(inc)],
+            lead_organisation_id=inc.lead_organisation_id, notified_organisation_ids=notified[saved_id(inc)],
             lead_organisation_name=org_names.get(inc.lead_organisation_id),
-            notified_organisation_names=[org_names.get(i, "") for i in notified[row_id(inc)]],
+            notified_organisation_names=[org_names.get(i, "") for i in notified[saved_id(inc)]],
             reporter_organisation_name=org_names.get(inc.reporter_organisation_id),
             reported_by_user_id=inc.reported_by_user_id, reporter_organisation_id=inc.reporter_organisation_id,
             allowed_transitions=list(TRANSITIONS[inc.status]),

@@ -15,9 +15,10 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from iolaos.auth.actor import Actor
-from iolaos.db import after_commit, table_of
+from iolaos.db import after_commit
 from iolaos.journal.audit import CHAIN_COLUMNS, ChainRow, VerifyResult, canonical_json, record_hash, verify_rows
 from iolaos.journal.models import AuditRecord, Event, JournalHead
+from iolaos.kit.tables import table_of
 from iolaos.kit.time import iso, utcnow
 
 _head = table_of(JournalHead)

@@ -19,10 +19,11 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, event, insert, text
 from sqlmodel import Session
 
-from iolaos.db import after_commit, table_of
+from iolaos.db import after_commit
 from iolaos.journal import service
 from iolaos.journal.audit import canonical_json
 from iolaos.journal.models import Event
+from iolaos.kit.tables import table_of
 from iolaos.kit.time import utcnow
 
 _PENDING = "iolaos_volatile_events"

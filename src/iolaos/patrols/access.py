@@ -10,8 +10,8 @@ from sqlmodel import Session, col
 
 from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, organisation_ids
-from iolaos.db import row_id
 from iolaos.errors import NotFound
+from iolaos.kit.ids import saved_id
 from iolaos.patrols import visibility
 from iolaos.patrols.machine import CREW_NOW
 from iolaos.patrols.models import Assignment, Patrol
@@ -51,7 +51,7 @@ def executing_organisation(session: Session, patrol: Patrol) -> int | None:
     """Whose patrol it is now: the main organisation of the crew as it is now (accepted or checked in); before
     anyone accepted, the organisation the planner chose (None for a patrol committed empty)."""
     counts: dict[int, int] = {}
-    for _, volunteer in crew_now(session, row_id(patrol)):
+    for _, volunteer in crew_now(session, saved_id(patrol)):
         counts[volunteer.organisation_id] = counts.get(volunteer.organisation_id, 0) + 1
     if counts:
         return min(counts, key=lambda o: (-counts[o], o))

@@ -16,8 +16,8 @@ from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from iolaos.config import Settings
-from iolaos.db import row_id
 from iolaos.errors import Conflict
+from iolaos.kit.ids import saved_id
 from iolaos.organisations.models import Organisation, OrganisationZone
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning.core import Candidate, Need, Org, Params, problems
@@ -111,7 +111,7 @@ def organisation(session: Session, org_id: int) -> Org | None:
                                 .where(col(OrganisationZone.organisation_id) == org_id)))
     if org.region_id:
         roots.add(org.region_id)
-    return Org(row_id(org), frozenset(org.categories), frozenset(tree.below(roots)))
+    return Org(saved_id(org), frozenset(org.categories), frozenset(tree.below(roots)))
 
 
 def need_of(session: Session, patrol: Patrol) -> Need:
@@ -119,7 +119,7 @@ def need_of(session: Session, patrol: Patrol) -> Need:
     point = session.scalars(select(col(Zone.geom)).where(col(Zone.id) == patrol.zone_id)).one().representative_point()
     return Need(f"patrol:{patrol.id}", patrol.zone_id, point.x, point.y, epoch(patrol.shift_start),
                 epoch(patrol.shift_end), patrol.capability, patrol.risk_category or 3, (None,),
-                excluded=frozenset(excluded(session, row_id(patrol))))
+                excluded=frozenset(excluded(session, saved_id(patrol))))
 
 
 def excluded(session: Session, patrol_id: int) -> set[int]:
@@ -142,9 +142,9 @@ def problems_for(session: Session, settings: Settings, patrol: Patrol, volunteer
         found.append(("shift_over", "the shift has ended"))
     if volunteer.status == "unavailable":
         found.append(("availability", "marked unavailable"))
-    volunteer_id = row_id(volunteer)
+    volunteer_id = saved_id(volunteer)
     ids = [volunteer_id]
-    bound = commitments(session, ids, patrol.shift_start, patrol.shift_end, now, skip_patrol=row_id(patrol))
+    bound = commitments(session, ids, patrol.shift_start, patrol.shift_end, now, skip_patrol=saved_id(patrol))
     person = Candidate(volunteer_id, volunteer.organisation_id,
                        volunteer.home_base.x if volunteer.home_base is not None else None,
                        volunteer.home_base.y if volunteer.home_base is not None else None,

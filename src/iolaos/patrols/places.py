@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from iolaos.config import Settings
-from iolaos.db import row_id
+from iolaos.kit.ids import saved_id
 from iolaos.patrols import eligibility
 from iolaos.patrols.machine import HOLDING
 from iolaos.patrols.models import Assignment, Patrol
@@ -63,7 +63,7 @@ def open_from(places: list[str | None], held: list[str | None]) -> list[str | No
 
 def best_place(session: Session, open_list: list[str | None], volunteer: Volunteer, patrol: Patrol) -> str | None:
     """The open place a volunteer should take: a skilled one they hold the skill for, else an unskilled one."""
-    volunteer_id = row_id(volunteer)
+    volunteer_id = saved_id(volunteer)
     held = eligibility.skills_of(session, [volunteer_id]).get(volunteer_id, {})
     person = Candidate(volunteer_id, volunteer.organisation_id, None, None, held, ())
     until = eligibility.epoch(patrol.shift_end)

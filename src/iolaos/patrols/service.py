@@ -20,10 +20,10 @@ from iolaos.auth.actor import Actor, system_actor
 from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
-from iolaos.db import row_id
 from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.i18n import coded
 from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import as_utc, utcnow
 from iolaos.patrols import access, eligibility, places
 from iolaos.patrols.machine import CREW_NOW, HOLDING, OPEN, expect, in_window
@@ -64,7 +64,7 @@ def _data(patrol: Patrol, **extra: Any) -> dict[str, Any]:
 def _record_patrol(session: Session, actor: Actor, patrol: Patrol, action: str, data: dict[str, Any],
                    volunteer_ids: Iterable[int] = ()) -> None:
     topics = access.patrol_topics(session, patrol, volunteers=set(volunteer_ids))
-    journal.record(session, actor=actor, action=action, subject_type="patrol", subject_id=row_id(patrol),
+    journal.record(session, actor=actor, action=action, subject_type="patrol", subject_id=saved_id(patrol),
                    data=_data(patrol, **data), topics=topics, event_kind="patrol.updated",
                    payload={"patrol_id": patrol.id, "status": patrol.status, "field_status": patrol.field_status,
                             "action": action, **data})
@@ -72,11 +72,11 @@ def _record_patrol(session: Session, actor: Actor, patrol: Patrol, action: str, 
 
 def _record_assignment(session: Session, actor: Actor, assignment: Assignment, patrol: Patrol, volunteer: Volunteer,
                        before: str, action: str, reason: str | None, **extra: Any) -> None:
-    journal.record(session, actor=actor, action=action, subject_type="assignment", subject_id=row_id(assignment),
+    journal.record(session, actor=actor, action=action, subject_type="assignment", subject_id=saved_id(assignment),
                    data={"patrol_id": patrol.id, "volunteer_id": volunteer.id, "from": before, "to": assignment.status,
                          "reason": reason, "slot_skill": assignment.slot_skill, "patrol_status": patrol.status,
                          **extra},
-                   topics=access.patrol_topics(session, patrol, {volunteer.organisation_id}, {row_id(volunteer)}),
+                   topics=access.patrol_topics(session, patrol, {volunteer.organisation_id}, {saved_id(volunteer)}),
                    event_kind="assignment.updated")
 
 
@@ -84,7 +84,7 @@ def _restaff(session: Session, patrol: Patrol) -> None:
     """Planned ⇄ staffed follows the crew: staffed once every place is held by someone who accepted."""
     if patrol.status not in OPEN:
         return
-    accepted = len(access.crew_now(session, row_id(patrol)))
+    accepted = len(access.crew_now(session, saved_id(patrol)))
     patrol.status = "staffed" if accepted >= patrol.crew_size else "planned"
     patrol.updated_at = utcnow()
     session.flush()
@@ -132,7 +132,7 @@ def propose(session: Session, *, actor: Actor, patrol: Patrol, volunteer_id: int
                                                        col(Assignment.volunteer_id) == volunteer_id))
     if existing is not None and existing.status in HOLDING:
         raise Conflict("the volunteer is already on this patrol", code="already_assigned")
-    assignment = existing or Assignment(patrol_id=row_id(patrol), volunteer_id=volunteer_id)
+    assignment = existing or Assignment(patrol_id=saved_id(patrol), volunteer_id=volunteer_id)
     assignment.status, assignment.proposed_by, assignment.slot_skill = "proposed", "engine", slot_skill
     assignment.reasons, assignment.updated_at = json.dumps(reasons, ensure_ascii=False), utcnow()
     session.add(assignment)
@@ -197,7 +197,7 @@ def assign(session: Session, settings: Settings, *, principal: Principal, patrol
     patrol = access.get_visible(session, principal, patrol_id)
     access.in_zone_scope(session, principal, "assignment.override", patrol)
     volunteer = volunteers.get_visible(session, principal, volunteer_id)
-    _locked(session, patrol, [row_id(volunteer)])
+    _locked(session, patrol, [saved_id(volunteer)])
     if patrol.status not in OPEN:
         raise Conflict({"message": f"the patrol is {patrol.status}", "status": patrol.status, "allowed": []},
                        code="patrol_closed")
@@ -213,7 +213,7 @@ def assign(session: Session, settings: Settings, *, principal: Principal, patrol
     slot = places.best_place(session, open_places, volunteer, patrol)
     waived = eligibility.require(session, settings, patrol, volunteer, slot_skill=slot, now=now, overrides=overrides,
                                  may_override=move.overridable)
-    assignment = existing or Assignment(patrol_id=row_id(patrol), volunteer_id=row_id(volunteer))
+    assignment = existing or Assignment(patrol_id=saved_id(patrol), volunteer_id=saved_id(volunteer))
     before = assignment.status if existing is not None else "none"
     assignment.proposed_by, assignment.slot_skill = f"user:{principal.user_id}", slot
     assignment.reasons = json.dumps([coded.encode("reason.plan.assigned_directly", name=principal.full_name,
@@ -255,7 +255,7 @@ def _cancel(session: Session, actor: Actor, patrol: Patrol, reason: str, **extra
     people = {a.volunteer_id for a in crew}
     orgs = set(session.scalars(select(col(Volunteer.organisation_id)).where(col(Volunteer.id).in_(people)))) \
         if people else set()
-    journal.record(session, actor=actor, action="patrol.cancel", subject_type="patrol", subject_id=row_id(patrol),
+    journal.record(session, actor=actor, action="patrol.cancel", subject_type="patrol", subject_id=saved_id(patrol),
                    data={"reason": reason, "crew": sorted(people), **extra},
                    topics=access.patrol_topics(session, patrol, orgs, people), event_kind="patrol.cancelled")
 
@@ -279,7 +279,7 @@ def _operable_for_crew(session: Session, principal: Principal, patrol_id: int, v
     mine = organisation_ids(session, principal, "patrol.operate")
     executing = access.executing_organisation(session, patrol)
     if scope is Scope.OWN and mine is not None and executing not in mine:
-        foreign = sorted(row_id(v) for _, v in crew if v.organisation_id not in mine)
+        foreign = sorted(saved_id(v) for _, v in crew if v.organisation_id not in mine)
         if foreign:
             raise NotFound({"message": "no such crew members", "volunteer_ids": foreign})
     access.operable(session, principal, patrol_id, crew_member_orgs={v.organisation_id for _, v in crew})
@@ -331,7 +331,7 @@ def _sign_out(session: Session, actor: Actor, patrol: Patrol, crew: list[tuple[A
         out_at = max(now, checked_in)
         assignment.status, assignment.checked_out_at, assignment.updated_at = "checked_out", out_at, out_at
         volunteer.status, volunteer.updated_at = "available", out_at
-        hours.append({"volunteer_id": row_id(volunteer), "organisation_id": volunteer.organisation_id,
+        hours.append({"volunteer_id": saved_id(volunteer), "organisation_id": volunteer.organisation_id,
                       "hours": round((out_at - checked_in).total_seconds() / 3600, 3)})
     session.flush()
     if hours:
@@ -459,7 +459,7 @@ def set_executing(session: Session, patrol: Patrol, organisation_id: int | None)
 
 def replan_cancel(session: Session, *, principal: Principal, patrol: Patrol, reason: str, plan_key: str) -> None:
     """A re-plan cancels a surplus patrol nobody accepted yet (proposals are withdrawn with it)."""
-    if access.crew_now(session, row_id(patrol)):
+    if access.crew_now(session, saved_id(patrol)):
         raise Conflict("a staffed patrol is never cancelled by a re-plan", code="patrol_staffed")
     expect("replan_cancel", patrol.status)
     _cancel(session, principal.actor, patrol, reason, plan_key=plan_key, by="replan")
@@ -476,7 +476,7 @@ def upgrade(session: Session, *, principal: Principal, patrol: Patrol, crew_size
     before = {"crew_size": patrol.crew_size, "required_skills": patrol.skills, "capability": patrol.capability,
               "risk_category": patrol.risk_category}
     if capability != patrol.capability:
-        if access.crew_now(session, row_id(patrol)):
+        if access.crew_now(session, saved_id(patrol)):
             raise Conflict("a staffed patrol keeps its kind; a new patrol is planned instead", code="patrol_staffed")
         withdrawn = session.execute(
             select(Assignment, Volunteer).join(Volunteer, col(Volunteer.id) == Assignment.volunteer_id)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from iolaos.config import Settings
-from iolaos.db import row_id
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation, OrganisationZone
 from iolaos.patrols import eligibility, places
@@ -188,11 +188,11 @@ def _needs_from(session: Session, built: Built, reqs: list[Requirement], patrols
     silently. Existing patrols with open places become needs with their places' skills.
     """
     tree = risk.zone_tree(session)
-    crews = _crews(session, [row_id(p) for p in patrols])
+    crews = _crews(session, [saved_id(p) for p in patrols])
     pool: dict[tuple[int, datetime, datetime], list[Patrol]] = {}
     for p in patrols:
         pool.setdefault((p.zone_id, p.shift_start, p.shift_end), []).append(p)
-    staffed = {row_id(p) for p in patrols if any(a[1] in CREW_NOW for a in crews.get(row_id(p), []))}
+    staffed = {saved_id(p) for p in patrols if any(a[1] in CREW_NOW for a in crews.get(saved_id(p), []))}
     needs, kept = [], []
     counters: dict[tuple[int, datetime], int] = {}
     for req in sorted(reqs, key=lambda r: (tree.by_id[r.zone_id].code, r.start)):
@@ -205,7 +205,7 @@ def _needs_from(session: Session, built: Built, reqs: list[Requirement], patrols
             if not _fits(chosen, req):
                 built.upgrades[f"patrol:{chosen.id}"] = req
             elif chosen.risk_category != req.category:
-                built.recategorise[row_id(chosen)] = req.category
+                built.recategorise[saved_id(chosen)] = req.category
             kept.append((chosen, req))
             continue
         n = counters[(req.zone_id, req.start)] = counters.get((req.zone_id, req.start), 0) + 1
@@ -218,7 +218,7 @@ def _needs_from(session: Session, built: Built, reqs: list[Requirement], patrols
         for p in left:
             built.surplus.append((p, p.id in staffed, _surplus_reason(p, p.id in staffed)))
     for p, req in kept:
-        need = _existing_need(built, p, req, crews.get(row_id(p), []), points)
+        need = _existing_need(built, p, req, crews.get(saved_id(p), []), points)
         if need is not None:
             needs.append(need)
     return needs
@@ -283,8 +283,8 @@ def _orgs(session: Session, allowed: set[int] | None) -> list[Org]:
         jurisdiction.setdefault(org_id, set()).add(zone_id)
     out = []
     for org in orgs:
-        roots = jurisdiction.get(row_id(org), set()) | ({org.region_id} if org.region_id else set())
-        out.append(Org(row_id(org), frozenset(org.categories), frozenset(tree.below(roots))))
+        roots = jurisdiction.get(saved_id(org), set()) | ({org.region_id} if org.region_id else set())
+        out.append(Org(saved_id(org), frozenset(org.categories), frozenset(tree.below(roots))))
     return out
 
 
@@ -302,7 +302,7 @@ def _candidates(session: Session, org_ids: set[int], day: date, settings: Settin
     people = list(session.scalars(select(Volunteer).where(col(Volunteer.organisation_id).in_(org_ids),
                                                           col(Volunteer.status) != "unavailable")
                                   .order_by(col(Volunteer.id))))
-    ids = [row_id(v) for v in people]
+    ids = [saved_id(v) for v in people]
     built.names = {vid: v.full_name for vid, v in zip(ids, people, strict=True)}
     skills = eligibility.skills_of(session, ids)
     windows = eligibility.windows_of(session, ids, lo, hi)

@@ -11,10 +11,10 @@ from sqlmodel import Session, col
 
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
-from iolaos.db import pk, row_id
 from iolaos.errors import Conflict, NotFound
 from iolaos.i18n import coded
 from iolaos.journal import service as journal
+from iolaos.kit.ids import id_column, saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations import names as organisation_names
 from iolaos.patrols import service as patrols_service
@@ -82,7 +82,7 @@ def commit(session: Session, settings: Settings, *, principal: Principal, day: d
     _apply_changes(session, principal, built, run.plan_key)
     patrols = _write_patrols(session, principal, built, result, run, now)
     _write_gaps(session, run, patrols, result)
-    journal.record(session, actor=principal.actor, action="plan.commit", subject_type="plan", subject_id=row_id(run),
+    journal.record(session, actor=principal.actor, action="plan.commit", subject_type="plan", subject_id=saved_id(run),
                    data={"plan_key": run.plan_key, **json.loads(run.summary)},
                    topics=_region_topics(session, patrols.values()))
     return _plan_out(session, built, result, day, region_code, run.plan_key, perf_counter() - started, patrols,
@@ -121,7 +121,7 @@ def _write_patrols(session: Session, principal: Principal, built: builder.Built,
         topics = patrol_topics(session, patrol, {orgs_of[p.volunteer_id] for p in crew},
                                {p.volunteer_id for p in crew})
         journal.record(session, actor=principal.actor, action="patrol.plan" if created else "patrol.restaff",
-                       subject_type="patrol", subject_id=row_id(patrol), topics=topics, event_kind="patrol.proposed",
+                       subject_type="patrol", subject_id=saved_id(patrol), topics=topics, event_kind="patrol.proposed",
                        data={"plan_key": run.plan_key, "zone_id": patrol.zone_id, "proposed": [
                            p.volunteer_id for p in crew], "open": len(need.slots) - len(crew)})
         if created:
@@ -153,7 +153,7 @@ def _changes(session: Session, built: builder.Built) -> list[PlanChangeOut]:
     out = []
 
     def change(kind: ChangeKind, patrol: Patrol, category: int | None, reason: str) -> PlanChangeOut:
-        return PlanChangeOut(kind=kind, patrol_id=row_id(patrol), zone_code=tree.by_id[patrol.zone_id].code,
+        return PlanChangeOut(kind=kind, patrol_id=saved_id(patrol), zone_code=tree.by_id[patrol.zone_id].code,
                              shift_start=patrol.shift_start, risk_category=category, reason=reason)
 
     for key, req in built.upgrades.items():
@@ -187,7 +187,7 @@ def _apply_changes(session: Session, principal: Principal, built: builder.Built,
 
 
 def _write_gaps(session: Session, run: PlanRun, patrols: dict[str, Patrol], result: Result) -> None:
-    session.add_all([UnfilledSlot(plan_run_id=row_id(run), patrol_id=row_id(patrols[g.need_key]), skill=g.skill,
+    session.add_all([UnfilledSlot(plan_run_id=saved_id(run), patrol_id=saved_id(patrols[g.need_key]), skill=g.skill,
                                   reason=g.reason[:500]) for g in result.gaps])
     session.flush()
 
@@ -199,9 +199,9 @@ def _region_topics(session: Session, patrols) -> list[str]:
 
 
 def _ref(session: Session, patrol: Patrol) -> subjects.SubjectRef:
-    holder = responsibility.current_row(session, "patrol", row_id(patrol))
+    holder = responsibility.current_row(session, "patrol", saved_id(patrol))
     org_id = patrol.organisation_id or (holder.holder_organisation_id if holder else 0)
-    return subjects.SubjectRef("patrol", row_id(patrol), org_id, tuple(patrol_topics(session, patrol)))
+    return subjects.SubjectRef("patrol", saved_id(patrol), org_id, tuple(patrol_topics(session, patrol)))
 
 
 def _plan_out(session: Session, built: builder.Built, result: Result, day: date, region_code: str | None,
@@ -219,7 +219,7 @@ def _plan_out(session: Session, built: builder.Built, result: Result, day: date,
     out = []
     for need in built.instance.needs:
         zone, patrol = tree.by_id[need.zone_id], (patrols or {}).get(need.key) or built.existing.get(need.key)
-        crew = [CrewOut(assignment_id=ids.get((row_id(patrol), p.volunteer_id)) if patrol and patrols else None,
+        crew = [CrewOut(assignment_id=ids.get((saved_id(patrol), p.volunteer_id)) if patrol and patrols else None,
                         volunteer_id=p.volunteer_id, volunteer_name=built.names.get(p.volunteer_id),
                         organisation_id=orgs_of[p.volunteer_id], status="proposed", slot_skill=need.slots[p.slot],
                         travel_km=round(p.travel_km, 2), reasons=list(p.reasons)) for p in by_need.get(need.key, [])]
@@ -241,10 +241,10 @@ def _plan_out(session: Session, built: builder.Built, result: Result, day: date,
 
 
 def _assignment_ids(session: Session, patrols: dict[str, Patrol]) -> dict[tuple[int, int], int]:
-    ids = [row_id(p) for p in patrols.values()]
+    ids = [saved_id(p) for p in patrols.values()]
     if not ids:
         return {}
-    rows = session.execute(select(col(Assignment.patrol_id), col(Assignment.volunteer_id), pk(Assignment.id))
+    rows = session.execute(select(col(Assignment.patrol_id), col(Assignment.volunteer_id), id_column(Assignment.id))
                            .where(col(Assignment.patrol_id).in_(ids)))
     return {(p, v): a for p, v, a in rows}
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from iolaos.auth.principal import Principal, organisation_ids
-from iolaos.db import row_id
 from iolaos.i18n import coded
+from iolaos.kit.ids import saved_id
 from iolaos.organisations import names as organisation_names
 from iolaos.patrols import access, places
 from iolaos.patrols.access import get_visible
@@ -63,14 +63,14 @@ def to_out(session: Session, principal: Principal, patrols: list[Patrol]) -> lis
         gaps.setdefault(g.patrol_id, {})[g.skill] = g.reason
     readable = organisation_ids(session, principal, "volunteer.read") if principal.can("volunteer.read") else set()
     return organisation_names.fill_patrols(
-        session, [_patrol_out(tree, p, crews.get(row_id(p), []), gaps.get(row_id(p), {}), readable, principal)
+        session, [_patrol_out(tree, p, crews.get(saved_id(p), []), gaps.get(saved_id(p), {}), readable, principal)
                   for p in patrols])
 
 
 def _patrol_out(tree, p: Patrol, crew: list[tuple[Assignment, Volunteer]], gaps: dict[str | None, str],
                 readable: set[int] | None, principal: Principal) -> PatrolOut:
     zone = tree.by_id[p.zone_id]
-    members = [CrewOut(assignment_id=row_id(a), volunteer_id=row_id(v), organisation_id=v.organisation_id,
+    members = [CrewOut(assignment_id=saved_id(a), volunteer_id=saved_id(v), organisation_id=v.organisation_id,
                        status=a.status,
                        volunteer_name=v.full_name if readable is None or v.organisation_id in readable
                        or v.user_id == principal.user_id else None,

@@ -19,9 +19,9 @@ from sqlmodel import Session
 from iolaos.auth import service as auth_service
 from iolaos.auth.principal import Principal
 from iolaos.config import Settings
-from iolaos.db import table_of
 from iolaos.errors import Unauthenticated
 from iolaos.journal.models import Event, JournalHead
+from iolaos.kit.tables import table_of
 from iolaos.patrols import visibility
 from iolaos.patrols.visibility import PatrolFacts
 from iolaos.realtime import protocol, topics

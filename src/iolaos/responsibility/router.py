@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from iolaos.auth.deps import PrincipalDep, SessionDep
-from iolaos.db import row_id
+from iolaos.kit.ids import saved_id
 from iolaos.kit.strict import Instant
 from iolaos.responsibility import service, subjects
 from iolaos.responsibility.schemas import CandidateOut, HandoverIn, HoldingOut, ResponsibilityOut
@@ -46,7 +46,7 @@ def holder_at(session: SessionDep, principal: PrincipalDep, subject_type: Subjec
 def handover_candidates(session: SessionDep, principal: PrincipalDep, subject_type: SubjectType,
                         subject_id: SubjectId) -> list[CandidateOut]:
     """Active people who can hold the subject and whom you may hand it to now; empty if you may not hand over."""
-    return [CandidateOut(user_id=row_id(user), full_name=user.full_name, role=user.role,
+    return [CandidateOut(user_id=saved_id(user), full_name=user.full_name, role=user.role,
                          organisation_id=user.organisation_id, organisation_name=org_name)
             for user, org_name in service.candidates(session, principal, subject_type, subject_id)]
 

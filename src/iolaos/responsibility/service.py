@@ -13,9 +13,9 @@ from iolaos import i18n
 from iolaos.auth.actor import Actor
 from iolaos.auth.models import User
 from iolaos.auth.principal import Principal, organisation_ids
-from iolaos.db import row_id
 from iolaos.errors import Conflict, InvalidInput, NotFound
 from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation
 from iolaos.responsibility import subjects
@@ -102,8 +102,8 @@ def handover(session: Session, *, principal: Principal, subject_type: str, subje
                            code="invalid_holder")
     if current.holder_user_id == target.id:
         raise Conflict("this person already holds it", code="already_holder")
-    granted = subjects.receive(session, subject_type, subject_id, row_id(target), target.role)
-    return _append(session, actor=principal.actor, ref=ref, holder_user_id=row_id(target),
+    granted = subjects.receive(session, subject_type, subject_id, saved_id(target), target.role)
+    return _append(session, actor=principal.actor, ref=ref, holder_user_id=saved_id(target),
                    holder_organisation_id=target.organisation_id, reason=reason, action="responsibility.handover",
                    granted=granted)
 

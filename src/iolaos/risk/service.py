@@ -11,9 +11,10 @@ from sqlmodel import Session, col
 from iolaos.auth.actor import Actor
 from iolaos.auth.permissions import Scope
 from iolaos.auth.principal import Principal
-from iolaos.db import row_id, table_of
 from iolaos.errors import Forbidden, InvalidInput
 from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
+from iolaos.kit.tables import table_of
 from iolaos.organisations.models import OrganisationZone
 from iolaos.risk import importer
 from iolaos.risk.models import CATEGORIES, RiskLevel
@@ -262,7 +263,7 @@ def history(session: Session, zone: Zone, *, day: date | None = None, limit: int
     """Every level that applied to a zone (its own and its ancestors', marked inherited), newest day first;
     within a day the one in force comes first (own before inherited, nearest ancestor first, newest first)."""
     tree = zone_tree(session)
-    zone_id = row_id(zone)
+    zone_id = saved_id(zone)
     chain = [zone_id, *tree.ancestors(zone_id)]
     query = select(RiskLevel).where(col(RiskLevel.zone_id).in_(chain))
     if day is not None:
