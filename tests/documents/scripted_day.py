@@ -4,7 +4,7 @@ SOS and comes back, and a smoke report moved along its lifecycle and handed over
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -44,7 +44,7 @@ def run(client, engine, sign_in) -> Day:
     _ok(client.post("/api/v1/risk/levels", headers=sterea, json={"levels": [
         {"zone_code": z, "date": today.isoformat(), "category": 4} for z in ("9153", "9150")]}), 201)
     _ok(client.post("/api/v1/plans", headers=sterea, json={"date": today.isoformat(), "region_code": "GR-H"}), 201)
-    patrol_id, crew, limni, fire = _proposed_now(engine)
+    patrol_id, crew, limni, fire = _proposed_now(engine, today)
     for assignment_id in crew:
         _ok(client.post(f"/api/v1/assignments/{assignment_id}/accept", headers=leader))
     with session_scope(engine) as session:
@@ -76,9 +76,14 @@ def run(client, engine, sign_in) -> Day:
     return Day(today, patrol_id, fire, limni, incident["id"])
 
 
-def _proposed_now(engine) -> tuple[int, list[int], int, int]:
-    """A patrol in Mantoudi whose shift is under way, with three Limni volunteers proposed to it."""
+def _proposed_now(engine, today: date) -> tuple[int, list[int], int, int]:
+    """A patrol in Mantoudi whose shift is under way, with three Limni volunteers proposed to it.
+
+    Its shift starts on the Athens day the forms are asked for, whatever the hour the test runs (just after
+    midnight in Athens an hour back would be yesterday's form).
+    """
     now = utcnow()
+    midnight = datetime.combine(today, time(0), ZoneInfo("Europe/Athens")).astimezone(UTC)
     with session_scope(engine) as session:
         limni = session.scalar(select(Organisation).where(Organisation.name_en == "Limni Evia Forest Volunteers"))
         fire = session.scalar(select(Organisation.id).where(
@@ -89,8 +94,8 @@ def _proposed_now(engine) -> tuple[int, list[int], int, int]:
                                                               Volunteer.id.not_in(busy))
                                       .order_by(Volunteer.id).limit(3)))
         planned = session.scalars(select(Patrol).where(Patrol.zone_id == zone.id, Patrol.shift_start <= now,
-                                                       Patrol.shift_end > now)).first()
-        start, end = (planned.shift_start, planned.shift_end) if planned else (now - timedelta(hours=1),
+                                                       Patrol.shift_start >= midnight, Patrol.shift_end > now)).first()
+        start, end = (planned.shift_start, planned.shift_end) if planned else (max(now - timedelta(hours=1), midnight),
                                                                                 now + timedelta(hours=3))
         # A second resource in the division's current operational period, as a dispatcher reinforcing it would add.
         patrol = Patrol(zone_id=zone.id, organisation_id=limni.id, shift_start=start, shift_end=end, crew_size=4,
