@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from shapely.geometry import Point
@@ -79,6 +80,9 @@ def test_tracks_filter_by_bbox_datetime_and_page(engine, client, sign_in):
     assert client.get(TRACKS, headers=sign_in(client, "dispatcher.attica")).json()["numberMatched"] == 0
 
 
+HUB_READ = re.compile(r"\bFROM event\b")
+
+
 def test_tracks_take_the_same_number_of_queries_for_3_or_30_patrols(engine, client, sign_in):
     who = sign_in(client, "dispatcher.sterea")
     read_engine = client.app.state.read_engine
@@ -86,7 +90,10 @@ def test_tracks_take_the_same_number_of_queries_for_3_or_30_patrols(engine, clie
     statements: list[str] = []
 
     def count(_conn, _cursor, statement, *_args) -> None:
-        statements.append(statement)
+        # The live hub polls the journal head and the event table on the same engine in the background; those
+        # reads are not the request's, and counting them made the comparison depend on timing.
+        if "journal_head" not in statement and not HUB_READ.search(statement):
+            statements.append(statement)
 
     event.listen(target, "before_cursor_execute", count)
     try:
