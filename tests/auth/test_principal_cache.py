@@ -1,6 +1,7 @@
 """The principal cache's bound (issue 19, src/iolaos/auth/cache.py): a change this process cannot see — made by
-another instance, the CLI or SQL typed by hand, here raw SQL — takes effect within ``auth_cache_seconds``; changes
-made through SQLAlchemy in this process, and a token's expiry, take effect at once."""
+another instance, the CLI or SQL typed by hand, here raw SQL — takes effect on reads within ``auth_cache_seconds``
+and on writes at once; changes made through SQLAlchemy in this process, and a token's expiry, take effect at
+once."""
 
 from __future__ import annotations
 
@@ -43,8 +44,9 @@ def test_a_change_made_elsewhere_takes_effect_within_the_bound(db, engine, sign_
         headers = sign_in(client, "dispatcher.sterea")
         assert client.get(ME, headers=headers).json()["role"] == "dispatcher"
         _raw(engine, "UPDATE app_user SET is_active = :off WHERE username = 'dispatcher.sterea'", off=False)
-        clock.now += 1.9  # within the bound: the cached principal may still answer
+        clock.now += 1.9  # within the bound: the cached principal may still answer a read
         assert client.get(ME, headers=headers).status_code == 200
+        assert client.post("/api/v1/auth/logout", headers=headers).status_code == 401  # a write: never cached
         clock.now += 0.1  # at the bound: read again, refused
         resp = client.get(ME, headers=headers)
         assert resp.status_code == 401 and resp.json()["error"] == "invalid_token"

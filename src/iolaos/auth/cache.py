@@ -1,6 +1,8 @@
 """Bearer token → principal, kept for ``auth_cache_seconds`` so a read needs neither a query nor a thread to know
 who is calling (issue 19).
 
+Reads only: a write always reads who is calling from the database (``auth.deps.current_principal``).
+
 The bound: a change of a token, an account or an organisation (revocation, sign-out, disabled account, new role,
 deactivated organisation, a moved organisation and so the organisations a scope reaches) takes effect within
 ``auth_cache_seconds`` (2 s by default, like the live socket's re-check; 0 turns the cache off), whoever makes it:

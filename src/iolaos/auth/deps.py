@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from iolaos.auth import cache as principal_cache
 from iolaos.auth import service
 from iolaos.auth.principal import Principal
-from iolaos.deps import SessionDep
+from iolaos.deps import READ_METHODS, SessionDep
 from iolaos.errors import Unauthenticated
 from iolaos.kit.time import utcnow
 
@@ -24,10 +24,13 @@ async def current_principal(
     token: Annotated[str | None, Depends(oauth2_scheme)],
 ) -> Principal:
     """The signed-in caller; 401 without a valid token. Account, role, organisation and token are read from the
-    database, or from the principal cache within its bound (``auth_cache_seconds``, iolaos.auth.cache)."""
+    database; reads may take them from the principal cache, within its bound (``auth_cache_seconds``,
+    iolaos.auth.cache), writes never do."""
     if not token:
         raise Unauthenticated("sign in first: send Authorization: Bearer <token>", code="unauthenticated",
                               headers=service.BEARER)
+    if request.method not in READ_METHODS:  # a change is always made by who the database says is calling
+        return await run_in_threadpool(service.resolve_token, session, token)
     cache = principal_cache.of(request.app)
     found = cache.get(token, utcnow())
     if found is not None:
