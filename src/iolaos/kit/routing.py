@@ -25,7 +25,8 @@ def _prefixes(route: BaseRoute) -> tuple[str, ...] | None:
     """Literal prefixes of every route behind an included router; None when one cannot be known."""
     router = getattr(route, "original_router", None)
     context = getattr(route, "include_context", None)
-    if router is None or getattr(context, "prefix", "") or getattr(router, "_low_priority_routes", None):
+    prefixed = bool(getattr(context, "prefix", ""))
+    if router is None or prefixed or bool(getattr(router, "_low_priority_routes", None)):
         return None  # not a plain include_router(router): leave it to FastAPI
     found: list[str] = []
     for child in router.routes:
