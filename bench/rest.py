@@ -17,6 +17,9 @@ Greece dispatcher (bearer token).
 
 * throughput: ``wrk -t1 -c<connections>`` for ``--seconds`` on the trivial app and on each IOLAOS request;
   ratio = IOLAOS req/s ÷ trivial req/s of the same round (the worst round is reported);
+* CPU: the server process's CPU milliseconds per request during those runs (``/proc``), and the CPU ratio =
+  trivial app's CPU per request ÷ IOLAOS's (the best round): what the throughput ratio would be on a machine of
+  its own, and much steadier than it when other work shares the cores;
 * latency: ``wrk -t1 -c1``, p50 and p99 of one connection (no queueing: the cost of one request);
 * heavy reads (one connection): OGC ``tracks`` of all the patrols, ``/api/v1/zones?kind=municipality`` with
   simplified geometry (zoom 8) and with full geometry, both gzip-compressed as a browser asks for them.
@@ -140,6 +143,22 @@ def wrk(url: str, *, connections: int, seconds: float, headers: dict[str, str]) 
             "failures": failures}
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(proc: subprocess.Popen[bytes], url: str, **kwargs: Any) -> dict[str, float]:
+    """``wrk`` against the server ``proc``, with the server's CPU milliseconds per request: on a shared machine
+    requests per second follow the other tenants, CPU time per request much less so."""
+    before = cpu_seconds(proc.pid)
+    found = wrk(url, **kwargs)
+    used = cpu_seconds(proc.pid) - before
+    requests = found["rps"] * kwargs["seconds"]
+    return {**found, "cpu_ms": used * 1e3 / requests if requests else float("nan")}
+
+
 def _check(url: str, headers: dict[str, str]) -> int:
     """Status and size of one request (so a benchmark of a 401 or 404 is noticed)."""
     import httpx
@@ -197,16 +216,21 @@ def bench_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
         for r in range(args.rounds):
             found: dict[str, Any] = {}
             for target in light:  # the trivial app right before each IOLAOS request: same conditions
-                ref = wrk(trivial_base + "/ping", connections=args.connections, seconds=args.seconds, headers={})
-                got = wrk(base + target.path, connections=args.connections, seconds=args.seconds,
-                          headers=headers[target.name])
+                ref = measured(trivial, trivial_base + "/ping", connections=args.connections, seconds=args.seconds,
+                               headers={})
+                got = measured(server, base + target.path, connections=args.connections, seconds=args.seconds,
+                               headers=headers[target.name])
                 one = wrk(base + target.path, connections=1, seconds=max(args.seconds / 2, 2),
                           headers=headers[target.name])
                 found[target.name] = {"trivial_rps": ref["rps"], "rps": got["rps"], "ratio": got["rps"] / ref["rps"],
+                                      "cpu_ms": got["cpu_ms"], "trivial_cpu_ms": ref["cpu_ms"],
+                                      "cpu_ratio": ref["cpu_ms"] / got["cpu_ms"],
                                       "p50_1conn_ms": one["p50_ms"], "p99_1conn_ms": one["p99_ms"],
                                       "failures": ref["failures"] + got["failures"] + one["failures"]}
                 print(f"rest[{name}] round {r + 1}: {target.name}: {got['rps']:.0f} req/s vs trivial "
-                      f"{ref['rps']:.0f} ({got['rps'] / ref['rps']:.2f}×), p50 {one['p50_ms']:.2f} ms", flush=True)
+                      f"{ref['rps']:.0f} ({got['rps'] / ref['rps']:.2f}×), p50 {one['p50_ms']:.2f} ms; CPU "
+                      f"{got['cpu_ms']:.2f} vs {ref['cpu_ms']:.3f} ms/request "
+                      f"({ref['cpu_ms'] / got['cpu_ms']:.2f}×)", flush=True)
             for target in heavy:
                 one = wrk(base + target.path, connections=1, seconds=max(args.seconds / 2, 2),
                           headers=headers[target.name])
@@ -229,8 +253,9 @@ def bench_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
 
 def table(results: list[dict[str, Any]]) -> str:
     """The Markdown table of docs/benchmarks.md: per request and backend, the worst round's ratio."""
-    lines = ["| request | backend | req/s (32 conn.) | trivial app req/s | ratio (worst round) | p50, 1 conn. | "
-             "p99, 1 conn. | bytes |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| request | backend | req/s (32 conn.) | trivial app req/s | ratio (worst round) | CPU ms/request "
+             "(trivial) | CPU ratio (best round) | p50, 1 conn. | p99, 1 conn. | bytes |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for result in results:
         names = list(result["rounds"][0])
         for name in names:
@@ -241,8 +266,13 @@ def table(results: list[dict[str, Any]]) -> str:
             ratio = f"{worst['ratio']:.2f}×" if "ratio" in worst else "–"
             trivial = f"{worst['trivial_rps']:,.0f}" if "trivial_rps" in worst else "–"
             rps = f"{worst['rps']:,.0f}" if "ratio" in worst else "–"
-            lines.append(f"| {name} | {result['backend']} | {rps} | {trivial} | {ratio} | {best_p50:.2f} ms | "
-                         f"{best_p99:.2f} ms | {result['sizes'][name]:,} |")
+            cpu, cpu_ratio = "–", "–"
+            if "cpu_ratio" in worst:
+                best = max(runs, key=lambda x: x["cpu_ratio"])
+                cpu = f"{best['cpu_ms']:.2f} ({best['trivial_cpu_ms']:.3f})"
+                cpu_ratio = f"{best['cpu_ratio']:.2f}×"
+            lines.append(f"| {name} | {result['backend']} | {rps} | {trivial} | {ratio} | {cpu} | {cpu_ratio} | "
+                         f"{best_p50:.2f} ms | {best_p99:.2f} ms | {result['sizes'][name]:,} |")
     return "\n".join(lines)
 
 

@@ -32,11 +32,14 @@ class AdmissionMiddleware:
         if scope["type"] != "http" or not scope["path"].startswith(GATED):
             await self.app(scope, receive, send)
             return
-        try:
-            await asyncio.wait_for(self._slots.acquire(), self.wait_seconds)
-        except TimeoutError:
-            await _overloaded(send)
-            return
+        if self._slots.locked():  # wait_for costs a task per call: only pay it when there is a queue
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self.wait_seconds)
+            except TimeoutError:
+                await _overloaded(send)
+                return
+        else:
+            await self._slots.acquire()  # a free slot and nobody waiting: taken at once, in arrival order
         try:
             await self.app(scope, receive, send)
         finally:

@@ -33,6 +33,7 @@ from iolaos.health.router import router as health_router
 from iolaos.i18n.middleware import LanguageMiddleware
 from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
+from iolaos.kit.routing import guard_included_routers
 from iolaos.kit.time import utcnow
 from iolaos.notifications import service as notifications
 from iolaos.notifications.router import router as notifications_router
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         app.state.fake_sms = FakeSmsGateway()
         app.mount("/fake-sms", app.state.fake_sms.app)
     _mount_web(app, settings)
+    guard_included_routers(app)  # after every include: matching a request no longer scans every router
     return app
 
 

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     db_pool_timeout: float = Field(default=2.0, gt=0, description="seconds a request waits for a free pooled "
                                    "connection before answering 503")
     token_ttl_hours: float = Field(default=12.0, gt=0, description="lifetime of a bearer token")
+    auth_cache_seconds: float = Field(default=2.0, ge=0, le=60, description="seconds a request may rely on a "
+                                      "cached principal (token, account, role, organisation, scope): the bound "
+                                      "within which a revocation or change made elsewhere takes effect; 0: none "
+                                      "(src/iolaos/auth/cache.py)")
     login_window_minutes: int = Field(default=15, gt=0, description="window for counting failed sign-ins")
     # Sign-in throttling (src/iolaos/auth/throttle.py, docs/security.md): growing delays per (account, address)
     # and per address, never a hard lock that the right password from a clean address cannot pass.

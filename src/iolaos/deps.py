@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Annotated
 
+from anyio import CancelScope
 from fastapi import Depends, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from iolaos.idempotency.store import mark_committed
 
@@ -18,23 +21,59 @@ from iolaos.idempotency.store import mark_committed
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """The request's unit of work: committed once after the route returns, rolled back on error."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's unit of work: committed once after the route returns, rolled back on error.
+
+    An async generator, so opening the session costs no trip to a worker thread (a Session connects on its first
+    query, which runs in the route's thread); committing, rolling back and closing a session that has connected
+    do I/O, so they take one trip, shielded from cancellation so a connection always goes back to its pool.
+    """
     state = request.app.state
     if request.method in READ_METHODS:
-        with Session(getattr(state, "read_engine", state.engine), expire_on_commit=False) as session:
-            yield session  # closing it ends the read transaction; there is nothing to commit
-        return
-    with Session(state.engine, expire_on_commit=False) as session:
+        session = Session(getattr(state, "read_engine", state.engine), expire_on_commit=False)
         try:
             yield session
-            record_id = getattr(request.state, "idempotency_record_id", None)
-            if record_id is not None:
-                mark_committed(session, record_id)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+        finally:
+            await _finish(session, None)  # ends the read transaction; there is nothing to commit
+        return
+    session = Session(state.engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        await _finish(session, _rollback)
+        raise
+    await _finish(session, partial(_commit, getattr(request.state, "idempotency_record_id", None)))
+
+
+async def _finish(session: Session, step: Callable[[Session], None] | None) -> None:
+    """``step`` (commit or rollback) then close, in a worker thread when the session holds a connection."""
+    if step is None and not session.in_transaction():
+        session.close()  # never connected (a cached principal, a route that did not query): no I/O
+        return
+    with CancelScope(shield=True):
+        await run_in_threadpool(_step_and_close, session, step)
+
+
+def _step_and_close(session: Session, step: Callable[[Session], None] | None) -> None:
+    try:
+        if step is not None:
+            step(session)
+    finally:
+        session.close()
+
+
+def _commit(record_id: int | None, session: Session) -> None:
+    try:
+        if record_id is not None:
+            mark_committed(session, record_id)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _rollback(session: Session) -> None:
+    session.rollback()
 
 
 # scope="function": the session commits when the route returns, before the response is sent, so a

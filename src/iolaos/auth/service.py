@@ -101,12 +101,17 @@ _TOKEN_ROWS = (select(col(AuthToken.token_hash), col(AuthToken.id), col(AuthToke
 
 def resolve_token(session: Session, token: str) -> Principal:
     """The principal behind a bearer token; 401 when unknown, expired, revoked or disabled."""
+    return resolve_token_until(session, token)[0]
+
+
+def resolve_token_until(session: Session, token: str) -> tuple[Principal, datetime]:
+    """``resolve_token``, with the token's expiry (how long a cache may keep the answer at most)."""
     row = session.execute(_TOKEN_ROWS.where(col(AuthToken.token_hash) == _digest(token))).one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         raise Unauthenticated("invalid or expired token", code="invalid_token", headers=BEARER)
     if not row.User.is_active or not row.active:
         raise Unauthenticated("account disabled", code="invalid_token", headers=BEARER)
-    return _principal(row)
+    return _principal(row), row.expires_at
 
 
 def resolve_tokens(session: Session, tokens: set[str]) -> dict[str, Principal | None]:
