@@ -17,6 +17,7 @@ from iolaos.field import cli as field_cli
 from iolaos.journal import cli as audit_cli
 from iolaos.notifications import cli as notify_cli
 from iolaos.risk import cli as risk_cli
+from iolaos.wiring import wire
 from iolaos.worker import command as worker_command
 
 app = typer.Typer(help="IOLAOS: coordination service for volunteer civil protection.", no_args_is_help=True)
@@ -35,10 +36,9 @@ app.add_typer(notify_cli.app, name="notify")
 
 @app.callback()
 def _install_hooks() -> None:
-    """Commands write notifications with the records that cause them, as the API does (e.g. a risk import)."""
-    from iolaos.notifications import service as notifications
-
-    notifications.install(get_settings())
+    """Commands run with the API's hooks: notifications are written with the records that cause them (e.g. a risk
+    import), volatile events and wake-ups at commit, handovers know their subjects."""
+    wire(get_settings())
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 

@@ -18,18 +18,6 @@ def _default_shared_data() -> Path:
     return _REPO_ROOT.parent / "shared" / "data"
 
 
-def _default_routing() -> dict[str, list[str]]:
-    from iolaos.incidents.routing import DEFAULT_ROUTING
-
-    return DEFAULT_ROUTING
-
-
-def _default_notify_rules() -> dict[str, dict[str, Any]]:
-    from iolaos.notifications.rules import DEFAULT_RULES
-
-    return {name: dict(rule) for name, rule in DEFAULT_RULES.items()}
-
-
 class Settings(BaseSettings):
     """Service configuration, read once from the environment (and an optional ``.env`` file)."""
 
@@ -69,9 +57,12 @@ class Settings(BaseSettings):
     login_base_delay_seconds: float = Field(default=1.0, ge=0, description="first delay; doubles with each "
                                             "further failure")
     login_max_delay_seconds: float = Field(default=900.0, ge=0, description="longest delay between attempts")
-    incident_routing: dict[str, list[str]] = Field(
-        default_factory=lambda: {k: list(v) for k, v in _default_routing().items()},
-        description="incident kind → organisation kinds, lead first (JSON)",
+    # The defaults live with the rules that read them (incidents/routing.py, notifications/rules.py), not here:
+    # settings sit below every feature and import none of them.
+    incident_routing: dict[str, list[str]] | None = Field(
+        default=None,
+        description="incident kind → organisation kinds, lead first (JSON); unset: the defaults in "
+        "incidents/routing.py",
     )
     pdf_font: Path = Field(default=Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
                            description="TrueType font with Greek glyphs for PDF documents")
@@ -200,7 +191,7 @@ class Settings(BaseSettings):
 
     # --- notifications by rule: Web Push, e-mail, SMS (src/iolaos/notifications, docs/notifications.md) ---
     notify_rules: dict[str, dict[str, Any]] = Field(
-        default_factory=_default_notify_rules, description="rule name → {enabled, recipients, life_safety, "
+        default_factory=dict, description="rule name → {enabled, recipients, life_safety, "
         "channels, …} (JSON); merged over the defaults in notifications/rules.py")
     notify_channels_default: list[str] = Field(default_factory=lambda: ["push", "email"], description="channels "
                                                "of a user who has not chosen any (push, email, sms)")

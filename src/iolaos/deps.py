@@ -8,8 +8,6 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlmodel import Session
 
-from iolaos.idempotency.store import mark_committed
-
 # Requests that change nothing (RFC 9110 safe methods) run on the read engine (db.make_read_engine): on SQLite a
 # WAL snapshot that takes no write lock, so reads never queue behind writers; a write attempted in one fails at
 # once on both backends. Every other method begins its transaction as a writer (BEGIN IMMEDIATE on SQLite), so a
@@ -28,9 +26,10 @@ def get_session(request: Request) -> Iterator[Session]:
     with Session(state.engine, expire_on_commit=False) as session:
         try:
             yield session
-            record_id = getattr(request.state, "idempotency_record_id", None)
-            if record_id is not None:
-                mark_committed(session, record_id)
+            # Set by a middleware whose bookkeeping must commit with the change (idempotency: the key's row).
+            before_commit = getattr(request.state, "before_commit", None)
+            if before_commit is not None:
+                before_commit(session)
             session.commit()
         except BaseException:
             session.rollback()

@@ -34,9 +34,11 @@ class Route:
     notified_ids: tuple[int, ...]
 
 
-def route(session: Session, rules: dict[str, list[str]], *, kind: str, zone_id: int | None,
+def route(session: Session, rules: dict[str, list[str]] | None, *, kind: str, zone_id: int | None,
           region_id: int | None) -> Route:
-    """Pick the lead and notified organisations for an incident of ``kind`` at that place."""
+    """Pick the lead and notified organisations for an incident of ``kind`` at that place (``None``: the defaults)."""
+    if rules is None:
+        rules = DEFAULT_ROUTING
     agencies: list[int] = []
     local_teams: list[int] = []  # volunteer organisations are told, never made to lead
     for org_kind in rules.get(kind) or rules.get("other") or ["civil_protection"]:

@@ -217,6 +217,10 @@ def _receive(session: Session, incident_id: int, user_id: int, role: str) -> dic
     return {"notified_organisation_id": user.organisation_id}
 
 
-subjects.register("incident", _load_subject, _receive,
-                  holder_role=lambda role: scope_for(role, "incident.manage") is not None)
-__all__ = ["get_visible", "list_visible", "report", "to_out", "transition"]
+def register_subject() -> None:
+    """Make incidents a subject of responsibility (called by ``iolaos.wiring.wire``, never at import)."""
+    subjects.register("incident", _load_subject, _receive,
+                      holder_role=lambda role: scope_for(role, "incident.manage") is not None)
+
+
+__all__ = ["get_visible", "list_visible", "register_subject", "report", "to_out", "transition"]

@@ -13,8 +13,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from iolaos.auth.actor import Actor
 from iolaos.db import after_commit
+from iolaos.journal.actor import Actor
 from iolaos.journal.audit import CHAIN_COLUMNS, ChainRow, VerifyResult, canonical_json, record_hash, verify_rows
 from iolaos.journal.models import AuditRecord, Event, JournalHead
 from iolaos.kit.time import iso, utcnow

@@ -91,5 +91,9 @@ def _load_subject(session: Session, principal: Principal, patrol_id: int) -> sub
     return planning._ref(session, patrol)
 
 
-subjects.register("patrol", _load_subject)
+def register_subject() -> None:
+    """Make patrols a subject of responsibility (called by ``iolaos.wiring.wire``, never at import)."""
+    subjects.register("patrol", _load_subject)
+
+
 __all__ = ["_visible_clause", "get_visible", "list_visible", "to_out"]
