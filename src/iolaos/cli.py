@@ -250,15 +250,15 @@ def _start_field_simulator(base_url: str, teams: int) -> None:
     import atexit
     import subprocess
 
-    from iolaos.config import _REPO_ROOT
+    from iolaos.config import REPO_ROOT
 
-    if not (_REPO_ROOT / "services" / "field_simulator.py").exists():
+    if not (REPO_ROOT / "services" / "field_simulator.py").exists():
         typer.secho("--field-teams needs a checkout of the repository (services/field_simulator.py)", err=True,
                     fg=typer.colors.RED)
         raise typer.Exit(2)
     command = [sys.executable, "-m", "services.field_simulator", "--base", base_url, "--credentials",
                str(CREDENTIALS_FILE.resolve()), "--prepare", "--teams", str(teams), "--wait", "--duration", "86400"]
-    proc = subprocess.Popen(command, cwd=_REPO_ROOT)
+    proc = subprocess.Popen(command, cwd=REPO_ROOT)
     atexit.register(proc.terminate)
 
 

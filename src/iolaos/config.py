@@ -9,13 +9,13 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CAP_SENDER = "iolaos-exercise@invalid"  # RFC 2606 .invalid: a real deployment sets its own
 
 
 def _default_shared_data() -> Path:
     """``../shared/data`` beside the checkout, where the real Greek boundaries live."""
-    return _REPO_ROOT.parent / "shared" / "data"
+    return REPO_ROOT.parent / "shared" / "data"
 
 
 class Settings(BaseSettings):
@@ -158,7 +158,7 @@ class Settings(BaseSettings):
                                                 "expired warning stays in the public feed")
     warning_max_hours: float = Field(default=72.0, gt=0, le=24 * 30, description="latest `expires` a warning may "
                                      "have, counted from publication")
-    web_dir: Path = Field(default=_REPO_ROOT / "web")
+    web_dir: Path = Field(default=REPO_ROOT / "web")
     tile_url: str | None = Field(default=None, description="map tiles ({z}/{x}/{y} URL) for the pages; unset: no tiles")
     log_level: str = "info"
     # --- deployment: logs, metrics and the periodic worker (deploy/, docs/operations.md) ---

@@ -19,7 +19,7 @@ from iolaos.errors import Conflict, Forbidden, NotFound
 from iolaos.field.models import PositionReport, SafetyAlert
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
-from iolaos.patrols import visibility
+from iolaos.patrols import access, visibility
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import workflow
 from iolaos.planning.service import patrol_topics
@@ -119,7 +119,7 @@ def list_visible(session: Session, principal: Principal, *, status: str | None, 
     """Alerts on patrols the caller may see, newest first."""
     principal.scope("alert.read")
     query = select(SafetyAlert, Patrol).join(Patrol, Patrol.id == SafetyAlert.patrol_id)
-    clause = workflow._visible_clause(session, principal)
+    clause = access.visible_clause(session, principal)
     if clause is not None:
         query = query.where(clause)
     if status:

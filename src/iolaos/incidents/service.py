@@ -41,19 +41,20 @@ def notified_ids(session: Session, incident_ids: set[int]) -> dict[int, list[int
     return found
 
 
-def _topics(session: Session, incident: Incident) -> tuple[str, ...]:
+def topics(session: Session, incident: Incident) -> tuple[str, ...]:
+    """The live topics of an incident's events: itself, the organisations involved and its zones."""
     notified = notified_ids(session, {incident.id}).get(incident.id, [])
-    topics = {f"incident:{incident.id}", f"org:{incident.lead_organisation_id}",
-              f"org:{incident.reporter_organisation_id}", *(f"org:{i}" for i in notified)}
+    found = {f"incident:{incident.id}", f"org:{incident.lead_organisation_id}",
+             f"org:{incident.reporter_organisation_id}", *(f"org:{i}" for i in notified)}
     codes = dict(session.execute(select(Zone.id, Zone.code).where(Zone.id.in_(
         [z for z in (incident.zone_id, incident.region_id) if z]))).all())
-    topics |= {f"zone:{codes[incident.zone_id]}"} if incident.zone_id in codes else set()
-    topics |= {f"region:{codes[incident.region_id]}"} if incident.region_id in codes else set()
-    return tuple(sorted(topics))
+    found |= {f"zone:{codes[incident.zone_id]}"} if incident.zone_id in codes else set()
+    found |= {f"region:{codes[incident.region_id]}"} if incident.region_id in codes else set()
+    return tuple(sorted(found))
 
 
 def _ref(session: Session, incident: Incident) -> subjects.SubjectRef:
-    return subjects.SubjectRef("incident", incident.id, incident.lead_organisation_id, _topics(session, incident))
+    return subjects.SubjectRef("incident", incident.id, incident.lead_organisation_id, topics(session, incident))
 
 
 def report(session: Session, settings: Settings, *, principal: Principal, data: IncidentCreate) -> Incident:
@@ -223,4 +224,4 @@ def register_subject() -> None:
                       holder_role=lambda role: scope_for(role, "incident.manage") is not None)
 
 
-__all__ = ["get_visible", "list_visible", "register_subject", "report", "to_out", "transition"]
+__all__ = ["get_visible", "list_visible", "register_subject", "report", "to_out", "topics", "transition"]

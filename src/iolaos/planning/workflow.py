@@ -17,7 +17,6 @@ from iolaos.i18n import coded
 from iolaos.organisations import names as organisation_names
 from iolaos.patrols import access, places
 from iolaos.patrols.access import get_visible
-from iolaos.patrols.access import visible_clause as _visible_clause
 from iolaos.patrols.machine import HOLDING
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import instance as builder
@@ -96,4 +95,4 @@ def register_subject() -> None:
     subjects.register("patrol", _load_subject)
 
 
-__all__ = ["_visible_clause", "get_visible", "list_visible", "to_out"]
+__all__ = ["get_visible", "list_visible", "register_subject", "to_out"]
