@@ -18,6 +18,7 @@ from sqlmodel import Session
 from iolaos.config import Settings
 from iolaos.errors import Conflict
 from iolaos.organisations.models import Organisation, OrganisationZone
+from iolaos.patrols.calendar import day_bounds
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning.core import Candidate, Need, Org, Params, problems
 from iolaos.planning.rules import RestRules
@@ -76,8 +77,6 @@ def commitments(session: Session, volunteer_ids: list[int] | None, lo: datetime,
 
 def skills_of(session: Session, volunteer_ids: list[int]) -> dict[int, dict[str, int | None]]:
     """skill → end of validity (epoch seconds of the local midnight after ``valid_until``), per volunteer."""
-    from iolaos.planning.instance import day_bounds  # local-day arithmetic lives with the planner's calendar
-
     out: dict[int, dict[str, int | None]] = {}
     rows = session.execute(select(VolunteerSkill.volunteer_id, VolunteerSkill.skill, VolunteerSkill.valid_until)
                            .where(VolunteerSkill.volunteer_id.in_(volunteer_ids or [-1])))
