@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 from iolaos.config import Settings, get_settings
 from iolaos.db import make_engine
 from iolaos.field.jobs import expire, purge, sweep
-from iolaos.journal.cli import write_checkpoint
+from iolaos.journal import checkpoint as checkpoints
 from iolaos.logging import configure_logging
 from iolaos.notifications.channels import build_senders
 from iolaos.notifications.delivery import deliver_due, worker_name
@@ -58,10 +58,13 @@ def checkpoint(settings: Settings) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     previous = latest_checkpoint(folder)
     out = folder / f"checkpoint-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.json"
+    engine = make_engine(settings)
     try:
-        write_checkpoint(settings, key=settings.worker_checkpoint_key, out=out, previous=previous)
-    except typer.Exit as exc:
-        raise RuntimeError(f"audit checkpoint failed (exit {exc.exit_code}); see the message above") from None
+        checkpoints.take(engine, key=settings.worker_checkpoint_key, out=out, previous=previous)
+    except checkpoints.CheckpointError as exc:
+        raise RuntimeError(f"audit checkpoint failed: {exc}") from None
+    finally:
+        engine.dispose()
     return out
 
 

@@ -18,7 +18,7 @@ from iolaos.auth.principal import Principal
 from iolaos.errors import Conflict, Forbidden, NotFound
 from iolaos.field.models import PositionReport, SafetyAlert
 from iolaos.journal import service as journal
-from iolaos.kit.time import utcnow
+from iolaos.kit.time import as_utc, utcnow
 from iolaos.patrols import access, visibility
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import workflow
@@ -216,8 +216,6 @@ def sweep_lost_contact(session: Session, *, now: datetime, after_minutes: float,
     for patrol, last_at, since in rows:
         reference = last_at or since or patrol.updated_at
         if reference is not None and reference.tzinfo is None:
-            from iolaos.kit.time import as_utc
-
             reference = as_utc(reference)
         silent = (now - reference).total_seconds() / 60 if reference else after_minutes
         quiet_since = acknowledged.get(patrol.id)

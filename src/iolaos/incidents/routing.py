@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session
 
+from iolaos.errors import Conflict
 from iolaos.organisations.models import Organisation, OrganisationZone
 
 DEFAULT_ROUTING: dict[str, list[str]] = {
@@ -74,7 +75,5 @@ def _national_root(session: Session) -> int:
     found = session.scalar(select(Organisation.id).where(Organisation.parent_id.is_(None))
                            .order_by(Organisation.id))
     if found is None:
-        from iolaos.errors import Conflict
-
         raise Conflict("no organisation exists to lead incidents", code="no_agency")
     return found

@@ -13,7 +13,7 @@ from iolaos.auth.models import User
 from iolaos.auth.permissions import scope_for
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
-from iolaos.errors import Conflict, InvalidInput, NotFound
+from iolaos.errors import Conflict, Forbidden, InvalidInput, NotFound
 from iolaos.i18n import coded
 from iolaos.incidents import routing
 from iolaos.incidents.models import TRANSITIONS, Incident, IncidentNotified
@@ -136,7 +136,6 @@ def ensure_may_manage(session: Session, principal: Principal, incident: Incident
     holder = responsibility.current_row(session, "incident", incident.id)
     if holder is not None and holder.holder_user_id == principal.user_id:
         return
-    from iolaos.errors import Forbidden
 
     raise Forbidden("only the lead agency, or the person it was handed to, manages this incident",
                     code="not_lead_agency")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -150,8 +151,6 @@ def _append(conn: Connection, audit: dict[str, Any], event: dict[str, Any] | Non
 
 def event_to_wire(event: Event) -> dict[str, Any]:
     """An event as clients receive it."""
-    import json
-
     return {"seq": event.seq, "kind": event.kind, "at": iso(event.occurred_at),
             "topics": event.topics.split(), "payload": json.loads(event.payload)}
 

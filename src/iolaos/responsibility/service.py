@@ -11,7 +11,7 @@ from iolaos import i18n
 from iolaos.auth.actor import Actor
 from iolaos.auth.models import User
 from iolaos.auth.principal import Principal, organisation_ids
-from iolaos.errors import Conflict, InvalidInput, NotFound
+from iolaos.errors import Conflict, Forbidden, InvalidInput, NotFound
 from iolaos.journal import service as journal
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation
@@ -114,8 +114,6 @@ def _check_authority(session: Session, principal: Principal, current: Responsibi
     if allowed is not None and target.organisation_id not in allowed:
         raise NotFound("no such user")
     if allowed is not None and current.holder_organisation_id not in allowed:
-        from iolaos.errors import Forbidden
-
         raise Forbidden("only the holder, or someone with authority over both sides, may hand over",
                         code="not_holder")
 
