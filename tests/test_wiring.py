@@ -36,7 +36,8 @@ SCRIPT = textwrap.dedent("""
 
     def state():
         return {"session_hooks": db.session_hooks_installed(), "volatile": volatile.installed(),
-                "subjects": subjects.known_types(), "record_hooks": journal._record_hooks.count(notifications.on_record),
+                "subjects": subjects.known_types(),
+                "record_hooks": journal._record_hooks.count(notifications.on_record),
                 "wake_listeners": len(journal.wake_listeners()),
                 "listeners": {n: listeners(n) for n in ("before_commit", "after_commit", "after_rollback")}}
 
