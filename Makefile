@@ -24,9 +24,11 @@ web: $(WEB_STAMP)
 demo: $(STAMP) web
 	$(BIN)/iolaos demo $(if $(TEAMS),--field-teams $(TEAMS))
 
-## Lint, then run every test (SQLite, and PostgreSQL/PostGIS when reachable; CI=true requires it)
+## Lint, check the import contracts (pyproject.toml), then run every test (SQLite, and PostgreSQL/PostGIS when
+## reachable; CI=true requires it)
 test: $(STAMP) web
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest
 

@@ -22,8 +22,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from iolaos.risk.demo import TOMORROW as DEMO_RISK  # the demo's map (zone code → category)
-
 Log = Callable[[str], None]
 REASON = "team leader joins the patrol (field simulator)"
 
@@ -91,14 +89,32 @@ async def _dispatchers(http: httpx.AsyncClient, credentials: dict[str, str], reg
     return found
 
 
-async def _risk_and_plan(api: Api, region: str, log: Log) -> None:
-    day = today()
+async def demo_map(api: Api, region: str) -> dict[str, int]:
+    """The demo's risk map of ``region`` (zone code → category), read from the published map like any client.
+
+    ``iolaos demo`` publishes it once, for the day after seeding, with source ``demo``: the region's history names
+    that day, and the map of that day gives the region's own entries (inherited categories are not republished).
+    """
+    history = await api.call("GET", f"/api/v1/zones/{region}/risk", params={"limit": 1000})
+    seeded = next((level["date"] for level in history if level["source"] == "demo"), None)
+    if seeded is None:
+        return {}
     found = await api.call("GET", "/api/v1/zones", params={"parent": region, "limit": 1000, "geometry": "false"})
     codes = {z["id"] for z in found["features"]} | {region}
+    published = await api.call("GET", f"/api/v1/zones/risk/{seeded}")
+    return {level["zone_code"]: level["category"] for level in published
+            if level["source"] == "demo" and not level["inherited"] and level["zone_code"] in codes}
+
+
+async def _risk_and_plan(api: Api, region: str, log: Log) -> None:
+    day = today()
     levels = [{"zone_code": code, "date": day, "category": category, "note": "demo map"}
-              for code, category in DEMO_RISK.items() if code in codes]
-    changed = await api.call("POST", "/api/v1/risk/levels", json={"levels": levels})
-    log(f"morning: {region}: risk map for {day} published ({changed['created']} new categories)")
+              for code, category in (await demo_map(api, region)).items()]
+    if levels:
+        changed = await api.call("POST", "/api/v1/risk/levels", json={"levels": levels})
+        log(f"morning: {region}: risk map for {day} published ({changed['created']} new categories)")
+    else:
+        log(f"morning: {region}: no demo risk map to publish (`iolaos demo` publishes it)")
     if await api.call("GET", "/api/v1/patrols", params={"date": day, "limit": 1}):
         log(f"morning: {region}: today's plan is already committed")
         return

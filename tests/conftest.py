@@ -30,6 +30,7 @@ from iolaos.db import make_engine, session_scope
 from iolaos.demo import seed
 from iolaos.hardening import server_options
 from iolaos.migrate import upgrade
+from iolaos.wiring import wire
 from iolaos.zones import loading
 
 PG_URL = os.environ.get("IOLAOS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/iolaos_test")
@@ -78,6 +79,13 @@ class Backend:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{dst}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{dst}" TEMPLATE "{src}"'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _wired() -> None:
+    """The test run is an entry point too: tests that call services on a bare session get the hooks the app,
+    the CLI and the worker install (nothing is installed at import; tests/test_wiring.py checks that)."""
+    wire()
 
 
 def _pg_reachable() -> str | None:

@@ -35,7 +35,6 @@ from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
 from iolaos.kit.routing import guard_included_routers
 from iolaos.kit.time import utcnow
-from iolaos.notifications import service as notifications
 from iolaos.notifications.router import router as notifications_router
 from iolaos.ogc.router import router as ogc_router
 from iolaos.organisations.router import router as organisations_router
@@ -50,6 +49,7 @@ from iolaos.risk.router import public_router as risk_public_router
 from iolaos.risk.router import router as risk_router
 from iolaos.volunteers.router import router as volunteers_router
 from iolaos.warnings.router import router as warnings_router
+from iolaos.wiring import wire
 from iolaos.zones.router import router as zones_router
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     ``clock`` is the time every rule with a time window reads (``app.state.clock``); tests drive it.
     """
     settings = settings or get_settings()
-    notifications.install(settings)  # outbox rows are written with the audit records that cause them
+    wire(settings)  # session hooks, subjects, and outbox rows written with the audit records that cause them
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

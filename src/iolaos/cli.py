@@ -2,23 +2,41 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
+from sqlalchemy import func, select
 from sqlmodel import col
 
+from iolaos.app import create_app
 from iolaos.auth import cli as users_cli
 from iolaos.auth.actor import system_actor
-from iolaos.config import get_settings
+from iolaos.auth.permissions import render_markdown
+from iolaos.config import REPO_ROOT, Settings, get_settings
+from iolaos.db import make_engine, session_scope
+from iolaos.demo import season as demo_season
+from iolaos.demo import seed
 from iolaos.errors import IolaosError
 from iolaos.field import cli as field_cli
+from iolaos.hardening import server_options
 from iolaos.journal import cli as audit_cli
+from iolaos.journal.models import AuditRecord
+from iolaos.kit.package_map import update
+from iolaos.logging import configure_logging, uvicorn_log_config
+from iolaos.migrate import upgrade
 from iolaos.notifications import cli as notify_cli
+from iolaos.patrols.machine import rewrite_doc
 from iolaos.risk import cli as risk_cli
+from iolaos.risk import demo as risk_demo
+from iolaos.wiring import wire
 from iolaos.worker import command as worker_command
+from iolaos.zones import importer, loading
 
 app = typer.Typer(help="IOLAOS: coordination service for volunteer civil protection.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -36,10 +54,9 @@ app.add_typer(notify_cli.app, name="notify")
 
 @app.callback()
 def _install_hooks() -> None:
-    """Commands write notifications with the records that cause them, as the API does (e.g. a risk import)."""
-    from iolaos.notifications import service as notifications
-
-    notifications.install(get_settings())
+    """Commands run with the API's hooks: notifications are written with the records that cause them (e.g. a risk
+    import), volatile events and wake-ups at commit, handovers know their subjects."""
+    wire(get_settings())
 docs_app = typer.Typer(help="Generated documentation.", no_args_is_help=True)
 app.add_typer(docs_app, name="docs")
 
@@ -47,8 +64,6 @@ app.add_typer(docs_app, name="docs")
 @docs_app.command("permissions")
 def docs_permissions(out: Annotated[Path, typer.Option(help="where to write")] = Path("docs/permissions.md")) -> None:
     """Render the permissions table to Markdown."""
-    from iolaos.auth.permissions import render_markdown
-
     out.write_text(render_markdown(), encoding="utf-8")
     typer.echo(f"wrote {out}")
 
@@ -56,23 +71,16 @@ def docs_permissions(out: Annotated[Path, typer.Option(help="where to write")] =
 @docs_app.command("patrols")
 def docs_patrols(out: Annotated[Path, typer.Option(help="where to write")] = Path("docs/patrols.md")) -> None:
     """Render the patrol's state machine (transition table and diagrams) into its doc page."""
-    from iolaos.config import Settings
-    from iolaos.patrols.machine import rewrite_doc
-
     out.write_text(rewrite_doc(out.read_text(encoding="utf-8"), Settings.model_construct()), encoding="utf-8")
 @docs_app.command("architecture")
 def docs_architecture(out: Annotated[Path, typer.Option(help="where to write")] = Path("docs/architecture.md")
                       ) -> None:
     """Regenerate the package map in docs/architecture.md from the package list."""
-    from iolaos.kit.package_map import update
-
     out.write_text(update(out.read_text(encoding="utf-8")), encoding="utf-8")
     typer.echo(f"wrote {out}")
 
 
 def _engine():
-    from iolaos.db import make_engine
-
     return make_engine(get_settings())  # built per command, never at import
 
 
@@ -100,8 +108,6 @@ def _progress_factory(label: str, total: int):
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    from iolaos.migrate import upgrade
-
     upgrade(get_settings(), revision)
     typer.echo(f"database at {revision}")
 
@@ -116,8 +122,6 @@ def zones_import(
     parent_field: Annotated[str | None, typer.Option(help="attribute holding the parent zone's code")] = None,
 ) -> None:
     """Import zones from FILE: all or nothing, idempotent by code."""
-    from iolaos.zones import importer, loading
-
     fields = None
     if code_field or name_el_field or name_en_field or parent_field:
         base = importer.DEFAULT_FIELDS.get(kind, importer.DEFAULT_FIELDS["sector"])
@@ -136,8 +140,6 @@ def zones_import(
 @zones_app.command("load-greece")
 def zones_load_greece() -> None:
     """Import Greece's 13 regions and 326 municipalities from the shared data folder."""
-    from iolaos.zones import loading
-
     try:
         result = loading.load_greece(_engine(), get_settings(), actor=system_actor("cli"),
                                      progress_factory=_progress_factory)
@@ -153,16 +155,9 @@ def serve(
     port: Annotated[int | None, typer.Option(help="port")] = None,
 ) -> None:
     """Serve the API and web pages (migrate first with `iolaos db upgrade`)."""
-    import uvicorn
-
-    from iolaos.app import create_app
-    from iolaos.logging import configure_logging, uvicorn_log_config
-
     settings = get_settings()
     if settings.log_format == "json":
         configure_logging(settings)
-    from iolaos.hardening import server_options
-
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
                 log_level=settings.log_level, log_config=uvicorn_log_config(settings), **server_options(settings))
 
@@ -172,10 +167,6 @@ CREDENTIALS_FILE = Path("demo-credentials.txt")
 
 def _seed_demo_actors(engine) -> None:
     """Seed organisations, accounts and volunteers once; print the random passwords that one time."""
-    from iolaos.db import session_scope
-    from iolaos.demo import seed
-    from iolaos.risk import demo as risk_demo
-
     with session_scope(engine) as session:
         if seed.seeded(session):
             if CREDENTIALS_FILE.exists():
@@ -200,9 +191,6 @@ def demo(
                                                "this year) in Attica and Central Greece, for the review page")] = None,
 ) -> None:
     """Create or update the local database with Greece's real boundaries, then serve it."""
-    from iolaos.migrate import upgrade
-    from iolaos.zones import loading
-
     settings = get_settings()
     typer.echo(f"database: {settings.database_url}")
     upgrade(settings)
@@ -226,11 +214,6 @@ def demo(
 
 def _fill_season(engine, settings, year: int) -> None:
     """Fill a synthetic season once (a second run finds it and leaves it), with a progress bar."""
-    from sqlalchemy import func, select
-
-    from iolaos.db import session_scope
-    from iolaos.demo import season as demo_season
-    from iolaos.journal.models import AuditRecord
 
     days = demo_season.season_days(year)
     with session_scope(engine) as session:  # each filled day leaves one journal record
@@ -248,18 +231,14 @@ def _fill_season(engine, settings, year: int) -> None:
 
 def _start_field_simulator(base_url: str, teams: int) -> None:
     """Run the field simulator beside the server (it waits until the server answers); stopped with the demo."""
-    import atexit
-    import subprocess
 
-    from iolaos.config import _REPO_ROOT
-
-    if not (_REPO_ROOT / "services" / "field_simulator.py").exists():
+    if not (REPO_ROOT / "services" / "field_simulator.py").exists():
         typer.secho("--field-teams needs a checkout of the repository (services/field_simulator.py)", err=True,
                     fg=typer.colors.RED)
         raise typer.Exit(2)
     command = [sys.executable, "-m", "services.field_simulator", "--base", base_url, "--credentials",
                str(CREDENTIALS_FILE.resolve()), "--prepare", "--teams", str(teams), "--wait", "--duration", "86400"]
-    proc = subprocess.Popen(command, cwd=_REPO_ROOT)
+    proc = subprocess.Popen(command, cwd=REPO_ROOT)
     atexit.register(proc.terminate)
 
 

@@ -9,25 +9,13 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CAP_SENDER = "iolaos-exercise@invalid"  # RFC 2606 .invalid: a real deployment sets its own
 
 
 def _default_shared_data() -> Path:
     """``../shared/data`` beside the checkout, where the real Greek boundaries live."""
-    return _REPO_ROOT.parent / "shared" / "data"
-
-
-def _default_routing() -> dict[str, list[str]]:
-    from iolaos.incidents.routing import DEFAULT_ROUTING
-
-    return DEFAULT_ROUTING
-
-
-def _default_notify_rules() -> dict[str, dict[str, Any]]:
-    from iolaos.notifications.rules import DEFAULT_RULES
-
-    return {name: dict(rule) for name, rule in DEFAULT_RULES.items()}
+    return REPO_ROOT.parent / "shared" / "data"
 
 
 class Settings(BaseSettings):
@@ -73,9 +61,12 @@ class Settings(BaseSettings):
     login_base_delay_seconds: float = Field(default=1.0, ge=0, description="first delay; doubles with each "
                                             "further failure")
     login_max_delay_seconds: float = Field(default=900.0, ge=0, description="longest delay between attempts")
-    incident_routing: dict[str, list[str]] = Field(
-        default_factory=lambda: {k: list(v) for k, v in _default_routing().items()},
-        description="incident kind → organisation kinds, lead first (JSON)",
+    # The defaults live with the rules that read them (incidents/routing.py, notifications/rules.py), not here:
+    # settings sit below every feature and import none of them.
+    incident_routing: dict[str, list[str]] | None = Field(
+        default=None,
+        description="incident kind → organisation kinds, lead first (JSON); unset: the defaults in "
+        "incidents/routing.py",
     )
     pdf_font: Path = Field(default=Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
                            description="TrueType font with Greek glyphs for PDF documents")
@@ -171,7 +162,7 @@ class Settings(BaseSettings):
                                                 "expired warning stays in the public feed")
     warning_max_hours: float = Field(default=72.0, gt=0, le=24 * 30, description="latest `expires` a warning may "
                                      "have, counted from publication")
-    web_dir: Path = Field(default=_REPO_ROOT / "web")
+    web_dir: Path = Field(default=REPO_ROOT / "web")
     tile_url: str | None = Field(default=None, description="map tiles ({z}/{x}/{y} URL) for the pages; unset: no tiles")
     log_level: str = "info"
     # --- deployment: logs, metrics and the periodic worker (deploy/, docs/operations.md) ---
@@ -204,7 +195,7 @@ class Settings(BaseSettings):
 
     # --- notifications by rule: Web Push, e-mail, SMS (src/iolaos/notifications, docs/notifications.md) ---
     notify_rules: dict[str, dict[str, Any]] = Field(
-        default_factory=_default_notify_rules, description="rule name → {enabled, recipients, life_safety, "
+        default_factory=dict, description="rule name → {enabled, recipients, life_safety, "
         "channels, …} (JSON); merged over the defaults in notifications/rules.py")
     notify_channels_default: list[str] = Field(default_factory=lambda: ["push", "email"], description="channels "
                                                "of a user who has not chosen any (push, email, sms)")

@@ -131,15 +131,32 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
-@event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
     for callback in session.info.pop(_AFTER_COMMIT, []):
         callback()
 
 
-@event.listens_for(Session, "after_rollback")
 def _drop_after_commit(session: Session) -> None:
     session.info.pop(_AFTER_COMMIT, None)
+
+
+SESSION_HOOKS = (("after_commit", _run_after_commit), ("after_rollback", _drop_after_commit))
+
+
+def install_session_hooks(hooks: tuple[tuple[str, Callable[[Session], None]], ...] = SESSION_HOOKS) -> None:
+    """Listen on every Session for ``hooks`` (event name, function); idempotent.
+
+    Called by ``iolaos.wiring.wire`` from the entry points, never at import, so importing a module changes no
+    global state and a test sees exactly the hooks it installed.
+    """
+    for name, hook in hooks:
+        if not event.contains(Session, name, hook):
+            event.listen(Session, name, hook)
+
+
+def session_hooks_installed(hooks: tuple[tuple[str, Callable[[Session], None]], ...] = SESSION_HOOKS) -> bool:
+    """True once every one of ``hooks`` listens on Session."""
+    return all(event.contains(Session, name, hook) for name, hook in hooks)
 
 
 @contextmanager

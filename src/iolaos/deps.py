@@ -11,8 +11,6 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from iolaos.idempotency.store import mark_committed
-
 # Requests that change nothing (RFC 9110 safe methods) run on the read engine (db.make_read_engine): on SQLite a
 # WAL snapshot that takes no write lock, so reads never queue behind writers; a write attempted in one fails at
 # once on both backends. Every other method begins its transaction as a writer (BEGIN IMMEDIATE on SQLite), so a
@@ -42,7 +40,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     except BaseException:
         await _finish(session, _rollback)
         raise
-    await _finish(session, partial(_commit, getattr(request.state, "idempotency_record_id", None)))
+    # Set by a middleware whose bookkeeping must commit with the change (idempotency: the key's row).
+    await _finish(session, partial(_commit, getattr(request.state, "before_commit", None)))
 
 
 async def _finish(session: Session, step: Callable[[Session], None] | None) -> None:
@@ -62,10 +61,10 @@ def _step_and_close(session: Session, step: Callable[[Session], None] | None) ->
         session.close()
 
 
-def _commit(record_id: int | None, session: Session) -> None:
+def _commit(before_commit: Callable[[Session], None] | None, session: Session) -> None:
     try:
-        if record_id is not None:
-            mark_committed(session, record_id)
+        if before_commit is not None:
+            before_commit(session)
         session.commit()
     except BaseException:
         session.rollback()

@@ -14,6 +14,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from iolaos import i18n
+from iolaos.i18n.errors import localise
+
 log = logging.getLogger(__name__)
 
 
@@ -119,15 +122,11 @@ _HTTP_CODES = {
 
 def error_body(code: str, detail: Any, lang: str | None = None) -> dict[str, Any]:
     """The single wire shape of an error, its detail in ``lang`` (default: the request's Accept-Language)."""
-    from iolaos.i18n.errors import localise
-
     return {"error": code, "detail": jsonable_encoder(localise(code, detail, lang))}
 
 
 def _lang(request: Request) -> str:
     """The language of an error answer: Accept-Language, else the default_language setting."""
-    from iolaos import i18n
-
     settings = getattr(request.app.state, "settings", None)
     return i18n.negotiate(request.headers.get("accept-language"), getattr(settings, "default_language", "el"))
 

@@ -13,6 +13,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from uvicorn.config import LOGGING_CONFIG
+
 from iolaos.config import Settings
 
 REDACTED = "[REDACTED]"
@@ -84,6 +86,4 @@ def uvicorn_log_config(settings: Settings) -> dict[str, Any] | None:
     """``log_config`` for ``uvicorn.run``: None (keep ours) in JSON mode, uvicorn's default otherwise."""
     if settings.log_format == "json":
         return None
-    from uvicorn.config import LOGGING_CONFIG
-
     return LOGGING_CONFIG

@@ -23,7 +23,14 @@ from types import FrameType
 import typer
 from sqlalchemy.engine import Engine
 
-from iolaos.config import Settings
+from iolaos.config import Settings, get_settings
+from iolaos.db import make_engine
+from iolaos.field.jobs import expire, purge, sweep
+from iolaos.journal import checkpoint as checkpoints
+from iolaos.logging import configure_logging
+from iolaos.notifications.channels import build_senders
+from iolaos.notifications.delivery import deliver_due, worker_name
+from iolaos.wiring import wire
 
 log = logging.getLogger("iolaos.worker")
 
@@ -46,24 +53,23 @@ def latest_checkpoint(folder: Path) -> Path | None:
 
 def checkpoint(settings: Settings) -> Path:
     """Verify the chain against the previous checkpoint (if any) and write a new signed one; returns its path."""
-    from iolaos.journal.cli import write_checkpoint
-
     assert settings.worker_checkpoint_key is not None and settings.worker_checkpoint_dir is not None
     folder = settings.worker_checkpoint_dir
     folder.mkdir(parents=True, exist_ok=True)
     previous = latest_checkpoint(folder)
     out = folder / f"checkpoint-{datetime.now(UTC):%Y%m%dT%H%M%S%fZ}.json"
+    engine = make_engine(settings)
     try:
-        write_checkpoint(settings, key=settings.worker_checkpoint_key, out=out, previous=previous)
-    except typer.Exit as exc:
-        raise RuntimeError(f"audit checkpoint failed (exit {exc.exit_code}); see the message above") from None
+        checkpoints.take(engine, key=settings.worker_checkpoint_key, out=out, previous=previous)
+    except checkpoints.CheckpointError as exc:
+        raise RuntimeError(f"audit checkpoint failed: {exc}") from None
+    finally:
+        engine.dispose()
     return out
 
 
 def build_jobs(engine: Engine, settings: Settings) -> list[Job]:
     """The jobs enabled by the settings (an interval of 0 turns a job off)."""
-    from iolaos.field.jobs import expire, purge, sweep
-
     jobs: list[Job] = []
     if settings.worker_sweep_seconds:
         jobs.append(Job("lost_contact_sweep", settings.worker_sweep_seconds, lambda: sweep(engine, settings)))
@@ -71,9 +77,6 @@ def build_jobs(engine: Engine, settings: Settings) -> list[Job]:
     if settings.worker_purge_seconds:
         jobs.append(Job("retention_purge", settings.worker_purge_seconds, lambda: purge(engine, settings)))
     if settings.worker_notify_seconds:
-        from iolaos.notifications.channels import build_senders
-        from iolaos.notifications.delivery import deliver_due, worker_name
-
         senders, name = build_senders(settings), worker_name()
         log.info("notification channels: %s", ", ".join(sorted(senders)) or "none configured")
         jobs.append(Job("notifications", settings.worker_notify_seconds,
@@ -101,11 +104,8 @@ def run_job(job: Job) -> bool:
 
 def run(settings: Settings, *, once: bool = False, stop: threading.Event | None = None) -> int:
     """Loop over the jobs until stopped (``once``: run each once and return); returns the number of failures."""
-    from iolaos.db import make_engine
-    from iolaos.notifications import service as notifications
-
     stop = stop or threading.Event()
-    notifications.install(settings)  # the lost-contact sweep's alerts notify like the API's
+    wire(settings)  # the lost-contact sweep's alerts notify like the API's, and write their events at commit
     engine = make_engine(settings)
     jobs = build_jobs(engine, settings)
     failures = 0
@@ -130,9 +130,6 @@ def run(settings: Settings, *, once: bool = False, stop: threading.Event | None 
 
 def command(once: bool = typer.Option(False, "--once", help="run every enabled job once, then exit")) -> None:
     """Run the periodic jobs (lost-contact sweep, retention purge, audit checkpoints) on their intervals."""
-    from iolaos.config import get_settings
-    from iolaos.logging import configure_logging
-
     settings = get_settings()
     configure_logging(settings)
     stop = threading.Event()

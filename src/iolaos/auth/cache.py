@@ -110,19 +110,34 @@ def _touches(statement: Any) -> bool:
     return isinstance(statement, Insert) and getattr(statement.table, "name", None) == "organisation"
 
 
-@event.listens_for(Engine, "after_execute")
 def _after_execute(conn: Connection, statement: Any, *args: Any) -> None:
     if _touches(statement):
         conn.info[_DIRTY] = True
         changed()
 
 
-@event.listens_for(Engine, "commit")
 def _on_commit(conn: Connection) -> None:
     if conn.info.pop(_DIRTY, False):
         changed()
 
 
-@event.listens_for(Engine, "rollback")
 def _on_rollback(conn: Connection) -> None:
     conn.info.pop(_DIRTY, None)
+
+
+_ENGINE_HOOKS = (("after_execute", _after_execute), ("commit", _on_commit), ("rollback", _on_rollback))
+
+
+def install() -> None:
+    """Watch every engine for changes of accounts, tokens and organisations; idempotent.
+
+    Called by ``iolaos.wiring.wire`` from the entry points, never at import (tests/test_wiring.py).
+    """
+    for name, hook in _ENGINE_HOOKS:
+        if not event.contains(Engine, name, hook):
+            event.listen(Engine, name, hook)
+
+
+def installed() -> bool:
+    """True once every invalidation hook listens on Engine."""
+    return all(event.contains(Engine, name, hook) for name, hook in _ENGINE_HOOKS)

@@ -7,9 +7,18 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import select
 from sqlmodel import Session, col
 
+from iolaos.auth import users
+from iolaos.auth.actor import system_actor
+from iolaos.auth.service import normalise_username
 from iolaos.config import get_settings
+from iolaos.db import make_engine, session_scope
+from iolaos.errors import IolaosError, NotFound
+from iolaos.journal import service as journal
+from iolaos.kit.ids import saved_id
+from iolaos.organisations.models import Organisation
 
 app = typer.Typer(help="Accounts.", no_args_is_help=True)
 
@@ -25,9 +34,6 @@ def _read_password(from_stdin: bool) -> str:
 
 def _account(work: Callable[[Session], Any]) -> Any:
     """Run ``work`` in one unit of work on the configured database; a domain error ends the command (exit 2)."""
-    from iolaos.db import make_engine, session_scope
-    from iolaos.errors import IolaosError
-
     engine = make_engine(get_settings())
     try:
         with session_scope(engine) as session:
@@ -46,14 +52,6 @@ def create_admin(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
 ) -> None:
     """Create an administrator of the national civil-protection organisation (created if missing)."""
-    from sqlalchemy import select
-
-    from iolaos.auth import users
-    from iolaos.auth.actor import system_actor
-    from iolaos.auth.service import normalise_username
-    from iolaos.journal import service as journal
-    from iolaos.kit.ids import saved_id
-    from iolaos.organisations.models import Organisation
 
     password = _read_password(password_stdin)
 
@@ -82,11 +80,6 @@ def create(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="read the password from stdin")] = False,
 ) -> None:
     """Create an account with any role that fits the organisation (the superuser's path; see docs/security.md)."""
-    from iolaos.auth import users
-    from iolaos.auth.service import normalise_username
-    from iolaos.errors import NotFound
-    from iolaos.organisations.models import Organisation
-
     password = _read_password(password_stdin)
 
     def work(session: Session) -> Any:

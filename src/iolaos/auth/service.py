@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
 from iolaos.auth import throttle
+from iolaos.auth.actor import Actor
 from iolaos.auth.models import AuthToken, LoginFailure, User
 from iolaos.auth.passwords import verify_password
 from iolaos.auth.principal import Principal
@@ -75,8 +76,6 @@ def _issue(session: Session, settings: Settings, user: User) -> IssuedToken:
 
 
 def _actor_of(session: Session, user: User):
-    from iolaos.auth.actor import Actor
-
     return Actor(user_id=user.id, organisation_id=user.organisation_id, role=user.role, name=user.full_name)
 
 

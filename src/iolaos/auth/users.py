@@ -7,6 +7,7 @@ from sqlmodel import Session, col
 
 from iolaos.auth import grants
 from iolaos.auth import service as auth_service
+from iolaos.auth.actor import system_actor
 from iolaos.auth.models import User
 from iolaos.auth.passwords import hash_password, verify_password
 from iolaos.auth.permissions import LEADER_GRANTABLE, PERMISSIONS, ROLES_BY_ORG_KIND
@@ -61,8 +62,6 @@ def create_by_superuser(session: Session, *, username: str, full_name: str, pass
                         role: str) -> User:
     """An account made from the command line (``iolaos users create``): the superuser may grant any role that
     fits the organisation, e.g. the first dispatchers an admin (who does not hold their rights) cannot make."""
-    from iolaos.auth.actor import system_actor
-
     _check_role(None, org, role)
     if session.scalar(select(col(User.id)).where(col(User.username) == username)) is not None:
         raise Conflict("this username is taken", code="duplicate_username")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import shapely
 from shapely.geometry import MultiPolygon, Point, Polygon, box
 from shapely.geometry.base import BaseGeometry
@@ -69,8 +71,6 @@ def cap_circle(point: Point, radius_km: float) -> str:
 
 def around(point: Point, radius_km: float) -> Polygon:
     """A 24-sided polygon about ``radius_km`` around a point (degrees scaled by latitude)."""
-    import math
-
     dlat = radius_km / 111.32
     dlon = dlat / max(math.cos(math.radians(point.y)), 0.01)
     ring = [(point.x + dlon * math.cos(a), point.y + dlat * math.sin(a))

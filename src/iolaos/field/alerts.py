@@ -20,8 +20,8 @@ from iolaos.field.models import PositionReport, SafetyAlert
 from iolaos.field.schemas import AlertOut
 from iolaos.journal import service as journal
 from iolaos.kit.ids import saved_id
-from iolaos.kit.time import utcnow
-from iolaos.patrols import visibility
+from iolaos.kit.time import as_utc, utcnow
+from iolaos.patrols import access, visibility
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import workflow
 from iolaos.planning.service import patrol_topics
@@ -123,7 +123,7 @@ def list_visible(session: Session, principal: Principal, *, status: str | None, 
     """Alerts on patrols the caller may see, newest first."""
     principal.scope("alert.read")
     query = select(SafetyAlert, Patrol).join(Patrol, col(Patrol.id) == SafetyAlert.patrol_id)
-    clause = workflow._visible_clause(session, principal)
+    clause = access.visible_clause(session, principal)
     if clause is not None:
         query = query.where(clause)
     if status:
@@ -224,8 +224,6 @@ def sweep_lost_contact(session: Session, *, now: datetime, after_minutes: float,
     for patrol, last_at, since in rows:
         reference = last_at or since or patrol.updated_at
         if reference is not None and reference.tzinfo is None:
-            from iolaos.kit.time import as_utc
-
             reference = as_utc(reference)
         silent = (now - reference).total_seconds() / 60 if reference else after_minutes
         quiet_since = acknowledged.get(patrol.id)

@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from iolaos.config import get_settings
+from iolaos.db import make_engine
+from iolaos.field.jobs import purge, sweep
 
 field_app = typer.Typer(help="Field operations.", no_args_is_help=True)
 retention_app = typer.Typer(help="Data retention.", no_args_is_help=True)
@@ -15,9 +17,6 @@ retention_app = typer.Typer(help="Data retention.", no_args_is_help=True)
 @field_app.command("sweep")
 def sweep_command() -> None:
     """Raise lost-contact alerts for silent active patrols."""
-    from iolaos.db import make_engine
-    from iolaos.field.jobs import sweep
-
     settings = get_settings()
     typer.echo(f"lost-contact alerts raised: {sweep(make_engine(settings), settings)}")
 
@@ -25,9 +24,6 @@ def sweep_command() -> None:
 @retention_app.command("purge")
 def purge_command(days: Annotated[int | None, typer.Option(help="keep positions this many days")] = None) -> None:
     """Delete position reports older than the retention period (default IOLAOS_POSITION_RETENTION_DAYS=30)."""
-    from iolaos.db import make_engine
-    from iolaos.field.jobs import purge
-
     settings = get_settings()
     if days is not None:
         settings = settings.model_copy(update={"position_retention_days": days})

@@ -14,7 +14,7 @@ from iolaos.field.models import IncidentPatrol, PositionReport
 from iolaos.incidents import service as incidents
 from iolaos.journal import service as journal
 from iolaos.kit.ids import saved_id
-from iolaos.patrols import visibility
+from iolaos.patrols import access, visibility
 from iolaos.patrols.models import Patrol
 from iolaos.planning import workflow
 from iolaos.zones.models import Zone
@@ -31,7 +31,7 @@ def link(session: Session, *, principal: Principal, incident_id: int, patrol_id:
         raise Conflict("already linked", code="already_linked")
     session.add(IncidentPatrol(incident_id=incident_id, patrol_id=patrol_id, linked_by_user_id=principal.user_id))
     session.flush()
-    topics = {*incidents._topics(session, incident), f"patrol:{patrol_id}"}
+    topics = {*incidents.topics(session, incident), f"patrol:{patrol_id}"}
     journal.record(session, actor=principal.actor, action="incident.link_patrol", subject_type="incident",
                    subject_id=incident_id, data={"patrol_id": patrol_id}, topics=topics)
     return {"incident_id": incident_id, "patrol_ids": linked(session, incident_id)}
@@ -49,7 +49,7 @@ def near(session: Session, *, principal: Principal, incident_id: int, radius_km:
     incident = incidents.get_visible(session, principal, incident_id)
     lon, lat = incident.point.x, incident.point.y
     query = select(Patrol).where(col(Patrol.status) == "active")
-    clause = workflow._visible_clause(session, principal)
+    clause = access.visible_clause(session, principal)
     if clause is not None:
         query = query.where(clause)
     patrols = list(session.scalars(query))

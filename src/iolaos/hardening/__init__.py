@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from iolaos.config import Settings
 from iolaos.hardening.docs import install_docs
 from iolaos.hardening.headers import HeadersMiddleware
 from iolaos.hardening.limits import BodyLimitMiddleware
 from iolaos.hardening.proxies import trusted_hosts
+from iolaos.idempotency.openapi import document
 
 
 def install(app: FastAPI, settings: Settings) -> None:
@@ -25,8 +27,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(HeadersMiddleware)
     hosts = trusted_hosts(settings)
     if hosts:
-        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=hosts)
     install_docs(app)
     _document_idempotency(app)
@@ -34,8 +34,6 @@ def install(app: FastAPI, settings: Settings) -> None:
 
 def _document_idempotency(app: FastAPI) -> None:
     """Declare the Idempotency-Key header in the OpenAPI document (built once, on first request)."""
-    from iolaos.idempotency.openapi import document
-
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:

@@ -12,6 +12,7 @@ import asyncio
 import json
 import logging
 import re
+from functools import partial
 from typing import Any
 
 from anyio import to_thread
@@ -21,7 +22,9 @@ from iolaos.idempotency import store
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 KEY_PATTERN = re.compile(r"^[\x21-\x7e]{1,255}$")
-STATE_KEY = "idempotency_record_id"
+# deps.get_session calls this request-state hook with the request's session right before it commits, so the key's
+# row is marked committed in the same transaction as the change (deps knows nothing of idempotency).
+STATE_KEY = "before_commit"
 log = logging.getLogger(__name__)
 
 
@@ -88,7 +91,7 @@ class IdempotencyMiddleware:
             await asyncio.sleep(0.05)
 
     async def _run(self, scope: dict, body: bytes, send: Any, engine: Any, record_id: int) -> None:
-        scope.setdefault("state", {})[STATE_KEY] = record_id
+        scope.setdefault("state", {})[STATE_KEY] = partial(store.mark_committed, record_id=record_id)
         status_code: int = 500
         content_type: str | None = None
         chunks: list[bytes] = []

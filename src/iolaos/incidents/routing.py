@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from iolaos.errors import Conflict
 from iolaos.organisations.models import Organisation, OrganisationZone
 
 DEFAULT_ROUTING: dict[str, list[str]] = {
@@ -34,9 +35,11 @@ class Route:
     notified_ids: tuple[int, ...]
 
 
-def route(session: Session, rules: dict[str, list[str]], *, kind: str, zone_id: int | None,
+def route(session: Session, rules: dict[str, list[str]] | None, *, kind: str, zone_id: int | None,
           region_id: int | None) -> Route:
-    """Pick the lead and notified organisations for an incident of ``kind`` at that place."""
+    """Pick the lead and notified organisations for an incident of ``kind`` at that place (``None``: the defaults)."""
+    if rules is None:
+        rules = DEFAULT_ROUTING
     agencies: list[int] = []
     local_teams: list[int] = []  # volunteer organisations are told, never made to lead
     for org_kind in rules.get(kind) or rules.get("other") or ["civil_protection"]:
@@ -72,7 +75,5 @@ def _national_root(session: Session) -> int:
     found = session.scalar(select(col(Organisation.id)).where(col(Organisation.parent_id).is_(None))
                            .order_by(col(Organisation.id)))
     if found is None:
-        from iolaos.errors import Conflict
-
         raise Conflict("no organisation exists to lead incidents", code="no_agency")
     return found

@@ -13,7 +13,7 @@ from iolaos.auth.models import User
 from iolaos.auth.permissions import scope_for
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.config import Settings
-from iolaos.errors import Conflict, InvalidInput, NotFound
+from iolaos.errors import Conflict, Forbidden, InvalidInput, NotFound
 from iolaos.i18n import coded
 from iolaos.incidents import routing
 from iolaos.incidents.models import TRANSITIONS, Incident, IncidentNotified
@@ -42,20 +42,21 @@ def notified_ids(session: Session, incident_ids: set[int]) -> dict[int, list[int
     return found
 
 
-def _topics(session: Session, incident: Incident) -> tuple[str, ...]:
+def topics(session: Session, incident: Incident) -> tuple[str, ...]:
+    """The live topics of an incident's events: itself, the organisations involved and its zones."""
     notified = notified_ids(session, {saved_id(incident)}).get(saved_id(incident), [])
-    topics = {f"incident:{incident.id}", f"org:{incident.lead_organisation_id}",
-              f"org:{incident.reporter_organisation_id}", *(f"org:{i}" for i in notified)}
+    found = {f"incident:{incident.id}", f"org:{incident.lead_organisation_id}",
+             f"org:{incident.reporter_organisation_id}", *(f"org:{i}" for i in notified)}
     codes = dict(session.execute(select(col(Zone.id), col(Zone.code)).where(col(Zone.id).in_(
         [z for z in (incident.zone_id, incident.region_id) if z]))).all())
-    topics |= {f"zone:{codes[incident.zone_id]}"} if incident.zone_id in codes else set()
-    topics |= {f"region:{codes[incident.region_id]}"} if incident.region_id in codes else set()
-    return tuple(sorted(topics))
+    found |= {f"zone:{codes[incident.zone_id]}"} if incident.zone_id in codes else set()
+    found |= {f"region:{codes[incident.region_id]}"} if incident.region_id in codes else set()
+    return tuple(sorted(found))
 
 
 def _ref(session: Session, incident: Incident) -> subjects.SubjectRef:
     return subjects.SubjectRef(
-        "incident", saved_id(incident), incident.lead_organisation_id, _topics(session, incident)
+        "incident", saved_id(incident), incident.lead_organisation_id, topics(session, incident)
     )
 
 
@@ -138,7 +139,6 @@ def ensure_may_manage(session: Session, principal: Principal, incident: Incident
     holder = responsibility.current_row(session, "incident", saved_id(incident))
     if holder is not None and holder.holder_user_id == principal.user_id:
         return
-    from iolaos.errors import Forbidden
 
     raise Forbidden("only the lead agency, or the person it was handed to, manages this incident",
                     code="not_lead_agency")
@@ -221,6 +221,10 @@ def _receive(session: Session, incident_id: int, user_id: int, role: str) -> dic
     return {"notified_organisation_id": user.organisation_id}
 
 
-subjects.register("incident", _load_subject, _receive,
-                  holder_role=lambda role: scope_for(role, "incident.manage") is not None)
-__all__ = ["get_visible", "list_visible", "report", "to_out", "transition"]
+def register_subject() -> None:
+    """Make incidents a subject of responsibility (called by ``iolaos.wiring.wire``, never at import)."""
+    subjects.register("incident", _load_subject, _receive,
+                      holder_role=lambda role: scope_for(role, "incident.manage") is not None)
+
+
+__all__ = ["get_visible", "list_visible", "register_subject", "report", "to_out", "topics", "transition"]

@@ -24,8 +24,11 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from iolaos.journal.audit import canonical_json
+from iolaos.journal.service import read_head, snapshot_engine, verify_chain
 from iolaos.kit.time import iso, utcnow
 
 FORMAT = "iolaos-audit-checkpoint/1"
@@ -37,6 +40,10 @@ class CheckpointError(Exception):
 
 class SignatureError(CheckpointError):
     """The checkpoint's signature does not verify: the file was altered or signed with another key."""
+
+
+class Refused(CheckpointError):
+    """Nothing was signed: the chain is broken, or no longer matches the previous checkpoint (tampering)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,3 +205,36 @@ def read_checkpoint(path: Path) -> Checkpoint:
         return Checkpoint.from_json(text)
     except CheckpointError as exc:
         raise CheckpointError(f"{path}: {exc}") from None
+
+
+def take(engine: Engine, *, key: Path, out: Path, previous: Path | None) -> tuple[Checkpoint, Ed25519PublicKey]:
+    """Verify the chain (against ``previous`` when given), then sign its head into ``out``; returns what was
+    signed and the public key. Raises Refused when the journal shows tampering, CheckpointError when a file
+    cannot be used."""
+    private = load_private_key(key)
+    old: Checkpoint | None = None
+    anchor = None
+    if previous is not None:
+        old = read_checkpoint(previous)
+        try:
+            verify_signature(old, private.public_key())
+        except SignatureError as exc:
+            raise Refused(f"PREVIOUS CHECKPOINT REJECTED: {exc}") from None
+        anchor = (old.seq, old.head_hash)
+    snapshot = snapshot_engine(engine)
+    try:
+        with Session(snapshot) as session:
+            head_seq, head_hash, epoch = read_head(session)
+            if old is not None and old.epoch != epoch:
+                raise Refused(f"PREVIOUS CHECKPOINT REJECTED: epoch {old.epoch}, database {epoch}")
+            result = verify_chain(session, anchor=anchor)
+    finally:
+        snapshot.dispose()
+    if not result.ok:
+        raise Refused(f"BROKEN at record {result.broken_seq}: {result.reason}; no checkpoint written")
+    signed = sign(seq=head_seq, head_hash=head_hash, epoch=epoch, key=private)
+    try:
+        write_checkpoint(signed, out)
+    except OSError as exc:
+        raise CheckpointError(f"cannot write {out}: {exc}") from None
+    return signed, private.public_key()

@@ -13,8 +13,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlmodel import Session
 
 from iolaos.config import Settings, get_settings
+from iolaos.db import make_engine
+from iolaos.journal import checkpoint as cp_mod
+from iolaos.journal.roles import RoleError, grant_app_role
+from iolaos.journal.service import read_head, snapshot_engine, verify_chain
 
 app = typer.Typer(help="The tamper-evident audit journal.", no_args_is_help=True)
 
@@ -53,12 +58,6 @@ def audit_verify(
         help="seconds between progress lines on stderr", hidden=True)] = 1.0,
 ) -> None:
     """Walk the audit chain; exit 1 naming the first broken record."""
-    from sqlmodel import Session
-
-    from iolaos.db import make_engine
-    from iolaos.journal import checkpoint as cp_mod
-    from iolaos.journal.service import read_head, snapshot_engine, verify_chain
-
     anchor = cp = None
     if checkpoint is not None:
         try:
@@ -108,8 +107,6 @@ def audit_keygen(
     force: Annotated[bool, typer.Option(help="replace an existing key")] = False,
 ) -> None:
     """Create an Ed25519 key pair for signing checkpoints; keep the private key off the database server."""
-    from iolaos.journal import checkpoint as cp_mod
-
     try:
         pub = cp_mod.generate_key(out, overwrite=force)
     except (cp_mod.CheckpointError, OSError) as exc:
@@ -130,45 +127,18 @@ def audit_checkpoint(
 
 
 def write_checkpoint(settings: Settings, *, key: Path, out: Path, previous: Path | None) -> None:
-    """The checkpoint command's work, for a given database (the worker passes its own settings)."""
-    from sqlmodel import Session
-
-    from iolaos.db import make_engine
-    from iolaos.journal import checkpoint as cp_mod
-    from iolaos.journal.service import read_head, snapshot_engine, verify_chain
-
-    old: cp_mod.Checkpoint | None = None
-    anchor = None
+    """The checkpoint command for a given database (exit 1: tampering shown, 2: a file could not be used)."""
+    engine = make_engine(settings)
     try:
-        private = cp_mod.load_private_key(key)
-        if previous is not None:
-            old = cp_mod.read_checkpoint(previous)
-            cp_mod.verify_signature(old, private.public_key())
-            anchor = (old.seq, old.head_hash)
-    except cp_mod.SignatureError as exc:
-        raise _fail(f"PREVIOUS CHECKPOINT REJECTED: {exc}", 1) from None
+        signed, public = cp_mod.take(engine, key=key, out=out, previous=previous)
+    except cp_mod.Refused as exc:
+        raise _fail(str(exc), 1) from None
     except cp_mod.CheckpointError as exc:
         raise _fail(f"error: {exc}", 2) from None
-    engine = make_engine(settings)
-    snapshot = snapshot_engine(engine)
-    try:
-        with Session(snapshot) as session:
-            head_seq, head_hash, epoch = read_head(session)
-            if old is not None and old.epoch != epoch:
-                raise _fail(f"PREVIOUS CHECKPOINT REJECTED: epoch {old.epoch}, database {epoch}", 1)
-            result = verify_chain(session, anchor=anchor)
     finally:
-        snapshot.dispose()
         engine.dispose()
-    if not result.ok:
-        raise _fail(f"BROKEN at record {result.broken_seq}: {result.reason}; no checkpoint written", 1)
-    signed = cp_mod.sign(seq=head_seq, head_hash=head_hash, epoch=epoch, key=private)
-    try:
-        cp_mod.write_checkpoint(signed, out)
-    except OSError as exc:
-        raise _fail(f"error: cannot write {out}: {exc}", 2) from None
     typer.echo(f"checkpoint {out}: seq {signed.seq}, head {signed.head_hash}, epoch {signed.epoch}, "
-               f"key {cp_mod.fingerprint(private.public_key())}")
+               f"key {cp_mod.fingerprint(public)}")
 
 
 @app.command("grant-app-role")
@@ -176,9 +146,6 @@ def audit_grant_app_role(
     role: Annotated[str, typer.Argument(help="existing LOGIN role the service connects as (not the owner)")],
 ) -> None:
     """PostgreSQL: grant ROLE the application's privileges, append-only on audit_record (run after upgrades)."""
-    from iolaos.db import make_engine
-    from iolaos.journal.roles import RoleError, grant_app_role
-
     engine = make_engine(get_settings())
     try:
         with engine.begin() as conn:

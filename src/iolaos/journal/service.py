@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Generator, Iterable, Iterator
 from datetime import datetime
 from functools import partial
@@ -14,8 +15,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from iolaos.auth.actor import Actor
 from iolaos.db import after_commit
+from iolaos.journal.actor import Actor
 from iolaos.journal.audit import CHAIN_COLUMNS, ChainRow, VerifyResult, canonical_json, record_hash, verify_rows
 from iolaos.journal.models import AuditRecord, Event, JournalHead
 from iolaos.kit.tables import table_of
@@ -152,8 +153,6 @@ def _append(conn: Connection, audit: dict[str, Any], event: dict[str, Any] | Non
 
 def event_to_wire(event: Event) -> dict[str, Any]:
     """An event as clients receive it."""
-    import json
-
     return {"seq": event.seq, "kind": event.kind, "at": iso(event.occurred_at),
             "topics": event.topics.split(), "payload": json.loads(event.payload)}
 

@@ -16,10 +16,10 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, event, insert, text
+from sqlalchemy import Integer, bindparam, insert, text
 from sqlmodel import Session
 
-from iolaos.db import after_commit
+from iolaos.db import after_commit, install_session_hooks, session_hooks_installed
 from iolaos.journal import service
 from iolaos.journal.audit import canonical_json
 from iolaos.journal.models import Event
@@ -40,7 +40,6 @@ def publish(session: Session, *, topics: Iterable[str], kind: str, payload: dict
     pending.append((utcnow(), kind, " " + " ".join(topic_list) + " ", canonical_json(payload)))
 
 
-@event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
@@ -55,6 +54,18 @@ def _write_pending(session: Session) -> None:
         after_commit(session, partial(listener, last))
 
 
-@event.listens_for(Session, "after_rollback")
 def _drop_pending(session: Session) -> None:
     session.info.pop(_PENDING, None)
+
+
+HOOKS = (("before_commit", _write_pending), ("after_rollback", _drop_pending))
+
+
+def install() -> None:
+    """Write queued volatile events at every commit from now on (``iolaos.wiring.wire``; idempotent)."""
+    install_session_hooks(HOOKS)
+
+
+def installed() -> bool:
+    """True once the commit hooks are in place."""
+    return session_hooks_installed(HOOKS)

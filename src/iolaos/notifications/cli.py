@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 app = typer.Typer(help="Notifications (Web Push, e-mail, SMS).", no_args_is_help=True)
 
@@ -18,9 +20,6 @@ def vapid_keygen(
     force: Annotated[bool, typer.Option(help="overwrite an existing key (every browser must subscribe again)")] = False,
 ) -> None:
     """Generate the VAPID key pair (P-256) that signs Web Push requests; prints the public key for browsers."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     if out.exists() and not force:
         typer.secho(f"{out} exists; use --force to replace it", err=True, fg=typer.colors.RED)
         raise typer.Exit(2)
@@ -37,15 +36,11 @@ def vapid_keygen(
 
 def public_key_b64(public_key) -> str:
     """The uncompressed P-256 point, base64url without padding, as browsers' pushManager.subscribe() wants it."""
-    from cryptography.hazmat.primitives import serialization
-
     raw = public_key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def public_key_from_file(path: Path) -> str:
     """The browser-facing public key of a VAPID private key file."""
-    from cryptography.hazmat.primitives import serialization
-
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     return public_key_b64(key.public_key())

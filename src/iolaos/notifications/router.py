@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from iolaos.auth.deps import PrincipalDep, SessionDep
 from iolaos.errors import error_responses
 from iolaos.notifications import service
+from iolaos.notifications.cli import public_key_from_file
 from iolaos.notifications.schemas import (
     ConfigOut,
     NotificationOut,
@@ -27,8 +28,6 @@ READ = error_responses(401, 422)
 @router.get("/config", response_model=ConfigOut, summary="Push key and channels", responses=READ)
 def config(request: Request, principal: PrincipalDep) -> ConfigOut:
     """The VAPID public key browsers subscribe with (null when Web Push is not configured)."""
-    from iolaos.notifications.cli import public_key_from_file
-
     settings = request.app.state.settings
     path = settings.notify_vapid_private_key
     key = public_key_from_file(Path(path)) if path is not None and Path(path).exists() else None

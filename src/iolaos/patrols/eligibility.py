@@ -19,6 +19,7 @@ from iolaos.config import Settings
 from iolaos.errors import Conflict
 from iolaos.kit.ids import saved_id
 from iolaos.organisations.models import Organisation, OrganisationZone
+from iolaos.patrols.calendar import day_bounds
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning.core import Candidate, Need, Org, Params, problems
 from iolaos.planning.rules import RestRules
@@ -77,8 +78,6 @@ def commitments(session: Session, volunteer_ids: list[int] | None, lo: datetime,
 
 def skills_of(session: Session, volunteer_ids: list[int]) -> dict[int, dict[str, int | None]]:
     """skill → end of validity (epoch seconds of the local midnight after ``valid_until``), per volunteer."""
-    from iolaos.planning.instance import day_bounds  # local-day arithmetic lives with the planner's calendar
-
     out: dict[int, dict[str, int | None]] = {}
     rows = session.execute(select(col(VolunteerSkill.volunteer_id), col(VolunteerSkill.skill),
                                   col(VolunteerSkill.valid_until))

@@ -26,6 +26,7 @@ from iolaos.journal import service as journal
 from iolaos.kit.ids import saved_id
 from iolaos.kit.time import as_utc, utcnow
 from iolaos.patrols import access, eligibility, places
+from iolaos.patrols.calendar import shift_date
 from iolaos.patrols.machine import CREW_NOW, HOLDING, OPEN, expect, in_window
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.volunteers import service as volunteers
@@ -55,8 +56,6 @@ def _window(name: str, patrol: Patrol, now: datetime, settings: Settings) -> Non
 
 
 def _data(patrol: Patrol, **extra: Any) -> dict[str, Any]:
-    from iolaos.patrols.calendar import shift_date
-
     return {"patrol_id": patrol.id, "zone_id": patrol.zone_id, "risk_category": patrol.risk_category,
             "shift_date": shift_date(patrol).isoformat(), **extra}
 

@@ -23,6 +23,8 @@ from iolaos.auth.permissions import Scope, scope_for
 from iolaos.auth.principal import Principal, organisation_ids
 from iolaos.journal.audit import canonical_json
 from iolaos.patrols.models import Assignment, Patrol
+from iolaos.responsibility import service as responsibility
+from iolaos.risk import service as risk
 from iolaos.volunteers.models import Volunteer
 
 ENDED = ("completed", "cancelled")
@@ -114,8 +116,6 @@ def reach(session: Session, principal: Principal, action: str) -> Reach:
 
 def _zones(session: Session, principal: Principal, action: str) -> frozenset[int] | None:
     """Zones of a region-wide (or wider) scope, shared by every caller of the same region in this session."""
-    from iolaos.risk import service as risk
-
     cache = session.info.setdefault("iolaos_visibility_zones", {})
     key = (principal.scope(action), principal.region_id)
     if key not in cache:
@@ -165,8 +165,6 @@ def may_locate(who: Viewer, patrol: PatrolFacts) -> bool:
 
 def facts(session: Session, patrol_ids: Iterable[int]) -> dict[int, PatrolFacts]:
     """The facts of these patrols as they are now (three queries, whatever their number)."""
-    from iolaos.responsibility import service as responsibility
-
     ids = sorted(set(patrol_ids))
     if not ids:
         return {}

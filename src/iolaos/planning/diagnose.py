@@ -90,7 +90,7 @@ def _why(prep: Prepared, n_idx: int, skill: str | None, eligible: int) -> str:
     need, limit = prep.instance.needs[n_idx], f"{prep.instance.params.max_travel_km:g}"
     cat = coded.ref("action_category", NEEDED_CATEGORY.get(need.capability, "FPA"))
     with_skill = coded.encode("reason.gap.with_skill", skill=coded.ref("skill", skill)) if skill else ""
-    from iolaos.planning.optimiser import near
+    from iolaos.planning.optimiser import near  # optimiser imports this module: a real cycle
 
     org_ok = prep.org_allowed(n_idx)
     if not org_ok.any():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -15,6 +15,7 @@ from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation, OrganisationZone
 from iolaos.patrols import eligibility, places
+from iolaos.patrols.calendar import check_day, day_bounds  # the planner's days are the patrols' local days
 from iolaos.patrols.machine import CREW_NOW, HOLDING
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import policy
@@ -65,25 +66,6 @@ def params_from(settings: Settings) -> Params:
 def epoch(value: datetime) -> int:
     """Seconds since the epoch."""
     return int(value.timestamp())
-
-
-FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
-
-
-def check_day(day: date) -> date:
-    """422 for dates outside the years planning makes sense for (2000–2099)."""
-    if not FIRST_DAY <= day <= LAST_DAY:
-        from iolaos.errors import InvalidInput
-
-        raise InvalidInput(f"date {day.isoformat()} is outside {FIRST_DAY.year}–{LAST_DAY.year}", code="invalid_date")
-    return day
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """Local midnight to local midnight of ``day``, in UTC."""
-    check_day(day)
-    start = datetime.combine(day, time(0), policy.ATHENS)
-    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
 
 
 def planning_units(session: Session) -> list[int]:

@@ -30,7 +30,7 @@ from iolaos.planning.core import (
     evaluate,
     main_org,
 )
-from iolaos.planning.rules import HOUR, Interval, merge_windows, rest_ok
+from iolaos.planning.rules import HOUR, Interval, haversine_km_many, merge_windows, rest_ok
 
 SCALE = 100  # integer costs in units of 10 m (km-equivalent × 100)
 KM_PER_DEG_LAT = 111.2
@@ -159,8 +159,6 @@ def _groups(instance: Instance) -> list[tuple[int, str | None, list[int]]]:
 
 def near(prep: Prepared, need_idx: int) -> tuple[np.ndarray, np.ndarray]:
     """Volunteers within the travel limit of a patrol's zone, and their distances (km)."""
-    from iolaos.planning.rules import haversine_km_many
-
     need = prep.instance.needs[need_idx]
     limit = prep.instance.params.max_travel_km
     dlat = limit / KM_PER_DEG_LAT

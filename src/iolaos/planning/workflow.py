@@ -18,7 +18,6 @@ from iolaos.kit.ids import saved_id
 from iolaos.organisations import names as organisation_names
 from iolaos.patrols import access, places
 from iolaos.patrols.access import get_visible
-from iolaos.patrols.access import visible_clause as _visible_clause
 from iolaos.patrols.machine import HOLDING
 from iolaos.patrols.models import Assignment, Patrol
 from iolaos.planning import instance as builder
@@ -95,5 +94,9 @@ def _load_subject(session: Session, principal: Principal, patrol_id: int) -> sub
     return planning._ref(session, patrol)
 
 
-subjects.register("patrol", _load_subject)
-__all__ = ["_visible_clause", "get_visible", "list_visible", "to_out"]
+def register_subject() -> None:
+    """Make patrols a subject of responsibility (called by ``iolaos.wiring.wire``, never at import)."""
+    subjects.register("patrol", _load_subject)
+
+
+__all__ = ["get_visible", "list_visible", "register_subject", "to_out"]

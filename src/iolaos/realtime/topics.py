@@ -46,9 +46,14 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from iolaos.auth import users
 from iolaos.auth.principal import Principal, organisation_ids
-from iolaos.errors import IolaosError
+from iolaos.errors import IolaosError, NotFound
+from iolaos.organisations import service as organisations
 from iolaos.patrols import visibility
+from iolaos.responsibility import subjects
+from iolaos.risk.service import zone_tree
+from iolaos.volunteers import service as volunteers
 
 if TYPE_CHECKING:
     from iolaos.realtime.store import LiveEvent
@@ -108,20 +113,14 @@ def _allowed(session: Session, principal: Principal, kind: str, key: str) -> boo
     if kind in ("zones", "risk"):
         return True
     if kind == "org":
-        from iolaos.organisations import service as organisations
-
         organisations.get_visible(session, principal, int(key))
         return True
     if kind == "volunteer":
-        from iolaos.volunteers import service as volunteers
-
         volunteers.get_visible(session, principal, int(key))
         return True
     if kind == "user":
         if int(key) == principal.user_id:
             return True
-        from iolaos.auth import users
-
         users.get_visible(session, principal, int(key))
         return True
     if kind in ("incident", "patrol"):
@@ -131,10 +130,6 @@ def _allowed(session: Session, principal: Principal, kind: str, key: str) -> boo
 
 def _subject_visible(session: Session, principal: Principal, kind: str, subject_id: int) -> bool:
     """Incidents and patrols: the feature's loader (registered with responsibility) checks visibility."""
-    try:
-        from iolaos.responsibility import subjects
-    except ImportError:  # pragma: no cover - feature not installed
-        return False
     subjects.load(session, principal, kind, subject_id)
     return True
 
@@ -145,9 +140,6 @@ def _in_callers_region(session: Session, principal: Principal, kind: str, code: 
     Walks the zone tree (ids, codes and parents, cached per session), never the zones' geometry: this runs for
     every subscription and every periodic re-authorisation.
     """
-    from iolaos.errors import NotFound
-    from iolaos.risk.service import zone_tree
-
     tree = zone_tree(session)
     zone_id = tree.by_code().get(code)
     if zone_id is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -19,7 +18,7 @@ SubjectId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 def _out(session, subject_type: str, subject_id: int) -> ResponsibilityOut:
-    holdings = [HoldingOut(**asdict(h)) for h in service.chain(session, subject_type, subject_id)]
+    holdings = service.chain(session, subject_type, subject_id)
     return ResponsibilityOut(subject_type=subject_type, subject_id=subject_id,
                              current=holdings[-1] if holdings else None, chain=holdings)
 
@@ -37,8 +36,7 @@ def holder_at(session: SessionDep, principal: PrincipalDep, subject_type: Subjec
               at: Annotated[Instant | None, Query(description="ISO 8601 with offset; now if omitted")] = None
               ) -> HoldingOut | None:
     """Who was responsible at ``at``; null before the subject existed."""
-    holding = service.holder_at(session, principal, subject_type, subject_id, at)
-    return HoldingOut(**asdict(holding)) if holding else None
+    return service.holder_at(session, principal, subject_type, subject_id, at)
 
 
 @router.get("/{subject_type}/{subject_id}/candidates", response_model=list[CandidateOut],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -13,30 +12,16 @@ from iolaos import i18n
 from iolaos.auth.actor import Actor
 from iolaos.auth.models import User
 from iolaos.auth.principal import Principal, organisation_ids
-from iolaos.errors import Conflict, InvalidInput, NotFound
+from iolaos.errors import Conflict, Forbidden, InvalidInput, NotFound
 from iolaos.journal import service as journal
 from iolaos.kit.ids import saved_id
 from iolaos.kit.time import utcnow
 from iolaos.organisations.models import Organisation
 from iolaos.responsibility import subjects
 from iolaos.responsibility.models import Responsibility
+from iolaos.responsibility.schemas import HoldingOut as Holding  # one declaration of a holding's fields
 
 HOLDER_ROLES = ("admin", "dispatcher", "officer", "coordinator", "leader")
-
-
-@dataclass(frozen=True)
-class Holding:
-    """One period of responsibility."""
-
-    holder_user_id: int | None
-    holder_name: str | None
-    holder_organisation_id: int
-    holder_organisation_name: str
-    since: datetime
-    until: datetime | None
-    granted_by_user_id: int | None
-    reason: str
-    audit_seq: int
 
 
 def assign_initial(session: Session, *, actor: Actor, ref: subjects.SubjectRef, holder_user_id: int | None,
@@ -132,8 +117,6 @@ def _check_authority(session: Session, principal: Principal, current: Responsibi
     if allowed is not None and target.organisation_id not in allowed:
         raise NotFound("no such user")
     if allowed is not None and current.holder_organisation_id not in allowed:
-        from iolaos.errors import Forbidden
-
         raise Forbidden("only the holder, or someone with authority over both sides, may hand over",
                         code="not_holder")
 
@@ -189,8 +172,10 @@ def chain(session: Session, subject_type: str, subject_id: int) -> list[Holding]
     out: list[Holding] = []
     for index, (row, user_name, org_name) in enumerate(rows):
         until = rows[index + 1][0].since if index + 1 < len(rows) else None
-        out.append(Holding(row.holder_user_id, user_name, row.holder_organisation_id, org_name, row.since, until,
-                           row.granted_by_user_id, row.reason, row.audit_seq))
+        out.append(Holding(holder_user_id=row.holder_user_id, holder_name=user_name,
+                           holder_organisation_id=row.holder_organisation_id, holder_organisation_name=org_name,
+                           since=row.since, until=until, granted_by_user_id=row.granted_by_user_id,
+                           reason=row.reason, audit_seq=row.audit_seq))
     return out
 
 

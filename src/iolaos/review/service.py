@@ -14,7 +14,7 @@ from sqlmodel import Session, col
 from iolaos import i18n
 from iolaos.auth.models import User
 from iolaos.auth.principal import Principal, ensure_in_scope, organisation_ids
-from iolaos.errors import InvalidInput
+from iolaos.errors import InvalidInput, NotFound
 from iolaos.journal.models import AuditRecord
 from iolaos.kit import csvsafe
 from iolaos.kit.time import iso
@@ -141,8 +141,6 @@ def organisation_and_people(session: Session, principal: Principal, organisation
     ensure_in_scope(session, principal, "audit.read", organisation_id, what="organisation")
     org = session.get(Organisation, organisation_id)
     if org is None:
-        from iolaos.errors import NotFound
-
         raise NotFound("no such organisation")
     people = list(session.scalars(select(User).where(col(User.organisation_id) == org.id)
                                   .order_by(col(User.full_name))))

@@ -10,7 +10,9 @@ import typer
 
 from iolaos.auth.actor import system_actor
 from iolaos.config import get_settings
+from iolaos.db import make_engine, session_scope
 from iolaos.errors import IolaosError
+from iolaos.risk import importer, service
 
 app = typer.Typer(help="The daily fire-risk map.", no_args_is_help=True)
 
@@ -18,11 +20,6 @@ app = typer.Typer(help="The daily fire-risk map.", no_args_is_help=True)
 @app.command("import")
 def import_file(file: Annotated[Path, typer.Argument(help="CSV (zone_code,date,category) or JSON")]) -> None:
     """Import risk levels from FILE: every bad line is listed and nothing is stored when any is bad."""
-    from iolaos.db import make_engine, session_scope
-    from iolaos.models import import_all_models
-    from iolaos.risk import importer, service
-
-    import_all_models()
     engine = make_engine(get_settings())
     try:
         with session_scope(engine) as session:

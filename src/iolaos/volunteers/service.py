@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from shapely.geometry import Point as ShapelyPoint
 from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
@@ -19,8 +20,6 @@ from iolaos.volunteers.schemas import Point, Skill, VolunteerCreate, VolunteerOu
 
 
 def _point(value: Point | None):
-    from shapely.geometry import Point as ShapelyPoint
-
     return None if value is None else ShapelyPoint(*value.coordinates)
 
 

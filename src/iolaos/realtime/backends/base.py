@@ -7,7 +7,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 
 log = logging.getLogger("iolaos.realtime")
 
@@ -23,6 +24,8 @@ class Backend(abc.ABC):
     """
 
     name = "base"
+    channel = ""
+    lost = "connection lost"  # what _problem logs when a subscription fails
 
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -60,6 +63,30 @@ class Backend(abc.ABC):
         """Deliver a wake-up to the hub (on the event loop)."""
         if self._on_wake is not None:
             self._on_wake(seq)
+
+    def _subscribe(self) -> AbstractAsyncContextManager[AsyncIterator[int]]:
+        """Connect and subscribe; yields the seqs heard (raising when the connection fails), closes on exit."""
+        raise NotImplementedError(f"{self.name} backend does not listen on a connection")
+
+    async def _listen(self) -> None:
+        """Subscribe and forward wake-ups; on any failure wait a little (0.1 s, doubling to 2 s) and subscribe
+        again. The one reconnect loop of the backends that listen on a connection (Redis, PostgreSQL)."""
+        delay = 0.1
+        while True:
+            try:
+                async with self._subscribe() as seqs:
+                    if not self.connected:
+                        log.info("%s fan-out: listening on %s", self.name, self.channel)
+                    self.connected, delay = True, 0.1
+                    self._wake(0)  # wake-ups may have been missed while disconnected: read now
+                    async for seq in seqs:
+                        self._wake(seq)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._problem(self.lost, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     def _problem(self, what: str, exc: BaseException) -> None:
         """Log a connection problem at most every 10 s (the hub keeps working by polling)."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 import psycopg
 from sqlalchemy.engine import make_url
 
-from iolaos.realtime.backends.base import Backend, Publisher, log
+from iolaos.realtime.backends.base import Backend, Publisher
 
 CHANNEL = "iolaos_events"
 
@@ -22,6 +23,7 @@ class PostgresBackend(Backend):
     """``NOTIFY iolaos_events, '<seq>'`` after each commit; one LISTEN connection per process."""
 
     name = "postgres"
+    lost = "listen connection lost"
 
     def __init__(self, database_url: str, channel: str = CHANNEL) -> None:
         super().__init__()
@@ -51,32 +53,16 @@ class PostgresBackend(Backend):
                     await self._notifier.close()
             self._notifier = None
 
-    async def _listen(self) -> None:
-        """LISTEN on a dedicated connection; on failure wait a little and listen again."""
-        delay = 0.1
-        while True:
-            conn: psycopg.AsyncConnection | None = None
-            try:
-                conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, connect_timeout=2)
-                await conn.execute(f"LISTEN {self.channel}")
-                if not self.connected:
-                    log.info("postgres fan-out: listening on %s", self.channel)
-                self.connected, delay = True, 0.1
-                self._wake(0)  # notifications may have been missed while disconnected: read now
-                while True:
-                    async for notify in conn.notifies(timeout=5.0):
-                        self._wake(_seq(notify.payload))
-                    await conn.execute("SELECT 1")  # idle for 5 s: make sure the connection still works
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self._problem("listen connection lost", exc)
-            finally:
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+    @contextlib.asynccontextmanager
+    async def _subscribe(self) -> AsyncIterator[AsyncIterator[int]]:
+        """LISTEN on a dedicated connection (base.Backend._listen reconnects)."""
+        conn = await psycopg.AsyncConnection.connect(self.conninfo, autocommit=True, connect_timeout=2)
+        try:
+            await conn.execute(f"LISTEN {self.channel}")
+            yield _notified(conn)
+        finally:
+            with contextlib.suppress(Exception):
+                await conn.close()
 
     async def stop(self) -> None:
         """Stop listening and notifying; close both connections."""
@@ -88,6 +74,14 @@ class PostgresBackend(Backend):
             with contextlib.suppress(Exception):
                 await self._notifier.close()
         self.connected = False
+
+
+async def _notified(conn: psycopg.AsyncConnection) -> AsyncIterator[int]:
+    """The seqs notified on ``conn``, forever; raises when the connection fails."""
+    while True:
+        async for notify in conn.notifies(timeout=5.0):
+            yield _seq(notify.payload)
+        await conn.execute("SELECT 1")  # idle for 5 s: make sure the connection still works
 
 
 def _seq(payload: str) -> int:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
 
 from redis import asyncio as aioredis
 
-from iolaos.realtime.backends.base import Backend, Publisher, log
+from iolaos.realtime.backends.base import Backend, Publisher
 
 CHANNEL = "iolaos:events"
 
@@ -16,6 +18,7 @@ class RedisBackend(Backend):
     """Publishes each committed seq on a channel and listens on it; reconnects with backoff."""
 
     name = "redis"
+    lost = "subscription lost"
 
     def __init__(self, url: str, channel: str = CHANNEL) -> None:
         super().__init__()
@@ -41,34 +44,20 @@ class RedisBackend(Backend):
         except Exception as exc:  # Redis down: the other processes' polls cover the lost wake-up
             self._problem("publish failed", exc)
 
-    async def _listen(self) -> None:
-        """Subscribe, forward wake-ups; on any failure wait a little and subscribe again."""
-        delay = 0.1
-        while True:
-            client = aioredis.Redis.from_url(self.url, socket_connect_timeout=1.0, socket_timeout=5.0,
-                                             health_check_interval=2)
-            pubsub = client.pubsub(ignore_subscribe_messages=True)
-            try:
-                await pubsub.subscribe(self.channel)
-                if not self.connected:
-                    log.info("redis fan-out: listening on %s", self.channel)
-                self.connected, delay = True, 0.1
-                self._wake(0)  # wake-ups may have been missed while disconnected: read now
-                while True:
-                    message = await pubsub.get_message(timeout=1.0)
-                    if message is not None and message.get("type") == "message":
-                        self._wake(_seq(message.get("data")))
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self._problem("subscription lost", exc)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
-                with contextlib.suppress(Exception):
-                    await client.aclose()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 2.0)
+    @contextlib.asynccontextmanager
+    async def _subscribe(self) -> AsyncIterator[AsyncIterator[int]]:
+        """Subscribe on a client of its own (base.Backend._listen reconnects)."""
+        client = aioredis.Redis.from_url(self.url, socket_connect_timeout=1.0, socket_timeout=5.0,
+                                         health_check_interval=2)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(self.channel)
+            yield _published(pubsub)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     async def stop(self) -> None:
         """Stop listening and publishing; close the clients."""
@@ -80,6 +69,14 @@ class RedisBackend(Backend):
             with contextlib.suppress(Exception):
                 await self._client.aclose()
         self.connected = False
+
+
+async def _published(pubsub: Any) -> AsyncIterator[int]:
+    """The seqs published on the subscribed channel, forever; raises when the connection fails."""
+    while True:
+        message = await pubsub.get_message(timeout=1.0)
+        if message is not None and message.get("type") == "message":
+            yield _seq(message.get("data"))
 
 
 def _seq(data: object) -> int:
