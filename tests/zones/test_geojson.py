@@ -48,6 +48,13 @@ def test_one_municipality_is_a_valid_feature_with_parent(shared_client):
     _check_rfc7946(body["geometry"])
 
 
+def test_one_zone_without_geometry_keeps_its_properties(shared_client):
+    full = shared_client.get("/api/v1/zones/9186").json()
+    bare = shared_client.get("/api/v1/zones/9186", params={"geometry": "false"}).json()
+    assert bare["geometry"] is None and bare["properties"] == full["properties"]
+    Feature.model_validate(bare)
+
+
 def test_filter_by_parent(shared_client):
     body = shared_client.get("/api/v1/zones", params={"parent": "GR-I", "limit": 100, "geometry": "false"}).json()
     assert body["numberMatched"] == 66  # Attica's municipalities

@@ -59,7 +59,9 @@ def locate(
 
 
 @router.get("/{code}", response_model=ZoneFeature, summary="One zone as a GeoJSON Feature")
-def get_zone(session: SessionDep, code: str) -> dict:
-    """One zone by its code (e.g. 9186 for Athens, GR-I for Attica)."""
-    zone = service.get_zone(session, code)
-    return service.zone_feature(zone, service.parent_code(service.parent_codes(session, [zone]), zone))
+def get_zone(session: SessionDep, code: str,
+             geometry: Annotated[bool, Query(description="include the geometry")] = True) -> dict:
+    """One zone by its code (e.g. 9186 for Athens, GR-I for Attica); ``geometry=false`` for its properties only."""
+    zone = service.get_zone(session, code, with_geometry=geometry)
+    return service.zone_feature(zone, service.parent_code(service.parent_codes(session, [zone]), zone),
+                                with_geometry=geometry)

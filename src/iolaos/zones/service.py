@@ -125,9 +125,10 @@ def _bbox_clause(session: Session, bbox: tuple[float, float, float, float]) -> A
     return col(Zone.id).in_(ids) if ids else or_(False)
 
 
-def get_zone(session: Session, code: str) -> Zone:
-    """One zone by code, or 404."""
-    zone = session.scalar(select(Zone).where(col(Zone.code) == code))
+def get_zone(session: Session, code: str, *, with_geometry: bool = True) -> Zone:
+    """One zone by code, or 404 (``with_geometry=False``: its boundary is not read)."""
+    query = select(Zone).where(col(Zone.code) == code)
+    zone = session.scalar(query if with_geometry else query.options(defer(Zone.geom)))
     if zone is None:
         raise NotFound(f"no zone with code {code!r}")
     return zone
