@@ -221,3 +221,5 @@ def test_hostile_bodies_on_every_route_never_answer_5xx(client, engine, sign_in,
     refused = sorted(r for r, counts in by_route.items() if set(counts) <= {401, 403})
     assert refused == [], refused
     assert sum(stats.values()) >= len(routes) * EXAMPLES * 0.9
+    # Not only the validator: a good share of the documents got past it into the services (about a third).
+    assert sum(c for (_, _, status), c in stats.items() if status != 422) >= 0.2 * sum(stats.values())
