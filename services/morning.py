@@ -5,16 +5,20 @@ the field page, so all of it lands in the audit journal with the right actor:
 
 1. each region's dispatcher publishes today's fire-risk categories (the demo map; unchanged ones are skipped)
    and commits today's plan when the region has no patrols yet;
-2. each team leader declares availability for the current shift, the region's dispatcher puts the leader on
-   one of the team's patrols of that shift (a direct assignment with a reason), the leader accepts the team's
-   proposals on it, checks the crew in and starts the patrol.
+2. each team leader declares availability for the shift that may start soonest (under way, or whose start
+   window opens within the next 90 minutes; the team's own patrols first among those), the region's dispatcher
+   puts the leader on one of its patrols (a direct assignment with a reason), the leader accepts the team's
+   proposals on it, checks the crew in and starts the patrol. When the start rules refuse (minimum crew,
+   required skills, or another team's patrol), the dispatcher puts more of the team on it and the start is tried
+   again; between shifts (at night) the checked-in teams wait for the start window to open.
 
-Teams whose patrols the planner could not fill, or whose leader the hard constraints refuse, are skipped with a
-line saying why: the demo goes on with the others.
+Teams whose leader no patrol starting soon can take (the hard constraints refuse, or there is none) are skipped
+with a line saying why: the demo goes on with the others.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +28,26 @@ import httpx
 
 Log = Callable[[str], None]
 REASON = "team leader joins the patrol (field simulator)"
+# IOLAOS_PATROL_START_LEAD_MINUTES' default: a patrol may start this long before its shift.
+START_LEAD = timedelta(hours=1)
+# A team whose patrol's start window opens within this long waits for it (at night the next shift is near).
+LONGEST_WAIT = timedelta(minutes=90)
+
+
+class Refused(RuntimeError):
+    """The service refused a call: the status and the error shape's body."""
+
+    def __init__(self, text: str, status: int, body: Any) -> None:
+        super().__init__(text)
+        self.status, self.body = status, body
+
+
+class NotYet(RuntimeError):
+    """The patrol's start window opens at ``opens``: the team goes out then."""
+
+    def __init__(self, text: str, opens: datetime) -> None:
+        super().__init__(text)
+        self.opens = opens
 
 
 class Api:
@@ -37,7 +61,11 @@ class Api:
         """One request; the JSON answer, or RuntimeError with the error shape's code and message."""
         resp = await self.http.request(method, path, headers=self.headers, **kwargs)
         if resp.status_code not in ok:
-            raise RuntimeError(f"{self.who}: {method} {path}: {resp.status_code} {resp.text[:300]}")
+            try:
+                body = resp.json()
+            except ValueError:
+                body = None
+            raise Refused(f"{self.who}: {method} {path}: {resp.status_code} {resp.text[:300]}", resp.status_code, body)
         return resp.json() if resp.content else None
 
 
@@ -63,9 +91,22 @@ async def prepare(http: httpx.AsyncClient, credentials: dict[str, str], *, regio
     dispatchers = await _dispatchers(http, credentials, regions)
     for region, api in dispatchers.items():
         await _risk_and_plan(api, region, log)
+    waiting: dict[str, tuple[Api, datetime]] = {}
     for username, password in credentials.items():
         if username.startswith("leader."):
             api = await _signed_in(http, username, password)
+            try:
+                await _team_out(api, dispatchers, log)
+            except NotYet as exc:
+                waiting[username] = (api, exc.opens)
+            except RuntimeError as exc:
+                log(f"morning: {username}: skipped ({exc})")
+    if waiting:  # between shifts (at night): wait for the next start window rather than leave the teams idle
+        opens = max(at for _, at in waiting.values())
+        log(f"morning: {', '.join(sorted(waiting))}: checked in, starting when the shift's window opens at "
+            f"{opens.isoformat(timespec='minutes')}")
+        await asyncio.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()) + 1)
+        for username, (api, _) in waiting.items():
             try:
                 await _team_out(api, dispatchers, log)
             except RuntimeError as exc:
@@ -143,7 +184,9 @@ async def _team_out(api: Api, dispatchers: dict[str, Api], log: Log) -> None:
     refusals: list[str] = []
     if mine["status"] != "available":  # the leader reports for duty
         mine = await api.call("PATCH", f"/api/v1/volunteers/{mine['id']}", json={"status": "available"})
-    for patrol in _candidates(region, me["organisation_id"], mine["id"])[:MAX_TRIES]:
+    soon = datetime.now(UTC) + LONGEST_WAIT + START_LEAD
+    candidates = [p for p in _candidates(region, me["organisation_id"], mine["id"]) if _at(p["shift_start"]) <= soon]
+    for patrol in candidates[:MAX_TRIES]:
         if not _on_crew(patrol, mine["id"]):
             mine = await _available_for(api, mine, patrol)
             try:
@@ -152,11 +195,13 @@ async def _team_out(api: Api, dispatchers: dict[str, Api], log: Log) -> None:
             except RuntimeError as exc:  # a hard constraint (rest, skills…): try the next patrol
                 refusals.append(str(exc).rsplit(": ", 1)[-1][:120])
                 continue
-        await _crew_out(api, patrol["patrol_id"], me["organisation_id"])
+        team = [v for v in volunteers if v["user_id"] is None and v["status"] == "available"]
+        how = await _crew_out(api, patrol, me["organisation_id"], dispatcher, team)
         log(f"morning: {api.who}: patrol {patrol['patrol_id']} in zone {patrol['zone_code']} "
-            f"({patrol['zone_name_en']}) started")
+            f"({patrol['zone_name_en']}) started{how}")
         return
-    raise RuntimeError("no patrol today could take the leader" + (f": {refusals[0]}" if refusals else ""))
+    raise RuntimeError("no patrol starting within the next two and a half hours could take the leader"
+                       + (f": {refusals[0]}" if refusals else ""))
 
 
 MAX_TRIES = 12
@@ -167,10 +212,12 @@ def _on_crew(patrol: dict[str, Any], volunteer_id: int, status: str | None = Non
                for c in patrol["crew"])
 
 
-def _candidates(patrols: list[dict[str, Any]], organisation_id: int, volunteer_id: int) -> list[dict[str, Any]]:
-    """Planned patrols not over yet that the leader is on or that have room: the leader's own first, then the
-    team's, then those on now, then by start."""
-    now = datetime.now(UTC)
+def _candidates(patrols: list[dict[str, Any]], organisation_id: int, volunteer_id: int,
+                now: datetime | None = None) -> list[dict[str, Any]]:
+    """Planned patrols not over yet that the leader is on or that have room: first those that may start now (or
+    whose window opens soonest: a team put on a later shift would sit idle until then), then the leader's own,
+    then the team's, then by start."""
+    now = now or datetime.now(UTC)
 
     def ours(p: dict[str, Any]) -> bool:
         return p["executing_organisation_id"] == organisation_id or any(
@@ -179,10 +226,11 @@ def _candidates(patrols: list[dict[str, Any]], organisation_id: int, volunteer_i
     def room(p: dict[str, Any]) -> bool:
         return sum(c["status"] in ("proposed", "accepted") for c in p["crew"]) < p["crew_size"]
 
-    open_ = [p for p in patrols if p["status"] == "planned" and _at(p["shift_end"]) > now
+    open_ = [p for p in patrols if p["status"] in ("planned", "staffed") and _at(p["shift_end"]) > now
              and (room(p) or _on_crew(p, volunteer_id))]
-    return sorted(open_, key=lambda p: (not _on_crew(p, volunteer_id), not ours(p), not _at(p["shift_start"]) <= now,
-                                        p["shift_start"]))
+    soonest = min((max(_at(p["shift_start"]) - START_LEAD, now) for p in open_), default=now)
+    return sorted(open_, key=lambda p: (max(_at(p["shift_start"]) - START_LEAD, now) > soonest,
+                                        not _on_crew(p, volunteer_id), not ours(p), p["shift_start"]))
 
 
 def _at(text: str) -> datetime:
@@ -204,8 +252,45 @@ async def _available_for(api: Api, volunteer: dict[str, Any], patrol: dict[str, 
     return await api.call("PUT", f"/api/v1/volunteers/{volunteer['id']}/availability", json=body)
 
 
-async def _crew_out(api: Api, patrol_id: int, organisation_id: int) -> None:
-    """Accept the team's proposals on the patrol, check the accepted crew in and start the patrol."""
+async def _crew_out(api: Api, patrol: dict[str, Any], organisation_id: int, dispatcher: Api,
+                    team: list[dict[str, Any]]) -> str:
+    """Accept the team's proposals on the patrol, check the accepted crew in and start the patrol; when the start
+    rules refuse (minimum crew, required skills, or a leader joining another team's patrol), the dispatcher puts
+    more of the team on it and tries again. What was needed, for the log."""
+    patrol_id = patrol["patrol_id"]
+    await _accept_and_check_in(api, patrol_id, organisation_id)
+    try:
+        await _start(api, patrol_id)
+        return ""
+    except Refused as exc:
+        if exc.status not in (404, 409) or _window_opens(exc):
+            raise
+    added = 0
+    for volunteer in team:
+        current = await dispatcher.call("GET", f"/api/v1/patrols/{patrol_id}")
+        if sum(c["status"] in ("accepted", "checked_in") for c in current["crew"]) >= current["crew_size"]:
+            break
+        if _on_crew(current, volunteer["id"]):
+            continue
+        await _available_for(api, volunteer, patrol)
+        try:
+            await dispatcher.call("POST", f"/api/v1/patrols/{patrol_id}/crew",
+                                  json={"volunteer_id": volunteer["id"], "reason": REASON})
+            added += 1
+        except RuntimeError:  # rest, another patrol at that time…: the next one
+            continue
+    await _accept_and_check_in(api, patrol_id, organisation_id)
+    try:
+        await _start(api, patrol_id)
+    except Refused as exc:  # still another team's patrol (the leader may not start it): the dispatcher does
+        if exc.status != 404:
+            raise
+        await _start(dispatcher, patrol_id)
+        return f" (by the dispatcher, {added} more of the team put on it)"
+    return f" ({added} more of the team put on it)"
+
+
+async def _accept_and_check_in(api: Api, patrol_id: int, organisation_id: int) -> None:
     patrol = await api.call("GET", f"/api/v1/patrols/{patrol_id}")
     for member in patrol["crew"]:
         if member["organisation_id"] == organisation_id and member["status"] == "proposed":
@@ -215,4 +300,23 @@ async def _crew_out(api: Api, patrol_id: int, organisation_id: int) -> None:
              if m["organisation_id"] == organisation_id and m["status"] == "accepted"]
     if ready:
         await api.call("POST", f"/api/v1/patrols/{patrol_id}/check-in", json={"volunteer_ids": ready})
-    await api.call("POST", f"/api/v1/patrols/{patrol_id}/start")
+
+
+def _window_opens(exc: Refused) -> datetime | None:
+    """When the refused start's window opens, if that is soon (the team waits for it); None otherwise."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    opens = body.get("detail", {}).get("opens") if isinstance(body.get("detail"), dict) else None
+    if exc.status != 409 or body.get("error") != "outside_window" or not opens:
+        return None
+    at = _at(opens)
+    return at if datetime.now(UTC) < at <= datetime.now(UTC) + LONGEST_WAIT else None
+
+
+async def _start(api: Api, patrol_id: int) -> None:
+    try:
+        await api.call("POST", f"/api/v1/patrols/{patrol_id}/start")
+    except Refused as exc:
+        opens = _window_opens(exc)
+        if opens is not None:
+            raise NotYet(str(exc), opens) from exc
+        raise

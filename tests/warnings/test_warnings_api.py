@@ -229,3 +229,19 @@ def test_civil_protection_may_warn_anywhere_in_its_reach(client, sign_in):
     done = client.post(f"/api/v1/warnings/{wid}/publish", json={"revision": 1}, headers=civil)
     assert done.status_code == 200, done.text
     assert [e["msgType"] for e in _feed(client)] == ["Alert"]
+
+
+def test_approve_and_publish_act_on_the_revision_seen_and_answer_the_warning_as_it_is(four_eyes_client, sign_in):
+    """The two revision steps share one route helper: both refuse a revision other than the current one with its
+    number, and both answer exactly what reading the warning answers afterwards."""
+    client = four_eyes_client
+    dispatcher, officer = sign_in(client, "dispatcher.attica"), sign_in(client, "officer.attica")
+    wid = client.post("/api/v1/warnings", json=_draft_body(), headers=dispatcher).json()["id"]
+    for step, headers in (("approve", officer), ("publish", dispatcher)):
+        stale = client.post(f"/api/v1/warnings/{wid}/{step}", json={"revision": 2}, headers=headers)
+        assert stale.status_code == 409, stale.text
+        assert stale.json()["error"] == "stale_revision" and stale.json()["detail"]["revision"] == 1
+        done = client.post(f"/api/v1/warnings/{wid}/{step}", json={"revision": 1}, headers=headers)
+        assert done.status_code == 200, done.text
+        assert done.json() == client.get(f"/api/v1/warnings/{wid}", headers=headers).json()
+    assert client.get(f"/api/v1/warnings/{wid}", headers=dispatcher).json()["status"] == "published"

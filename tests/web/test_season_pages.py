@@ -48,7 +48,8 @@ def test_console_map_shows_the_planners_categories(serve, browsing, demo_passwor
     for offset, button in ((0, "#day-today"), (1, "#day-tomorrow")):
         page.click(button)
         day = athens_day(offset).isoformat()
-        until(page, f"window.iolaosConsole.state.day === '{day}' && Object.keys(window.iolaosConsole.state.zones"
+        until(page, f"window.iolaosConsole.state.day === '{day}' && window.iolaosConsole.state.zones"  # zones load late
+                     f" && Object.keys(window.iolaosConsole.state.zones"
                      f".levels).length > 0 && Object.values(window.iolaosConsole.state.zones.levels)[0].date === "
                      f"'{day}'")
         shown = page.evaluate("Object.fromEntries(Object.entries(window.iolaosConsole.state.zones.levels)"

@@ -73,16 +73,25 @@ def operable(session: Session, principal: Principal, patrol_id: int, *, crew_mem
     for check-in and check-out (``crew_member_orgs`` given) also their own volunteers on another's patrol. A
     dispatcher operates patrols in zones their scope covers.
     """
-    scope = principal.scope("patrol.operate")
     patrol = get_visible(session, principal, patrol_id)
+    require_operable(session, principal, patrol, crew_member_orgs=crew_member_orgs)
+    return patrol
+
+
+def require_operable(session: Session, principal: Principal, patrol: Patrol, *,
+                     crew_member_orgs: set[int] | None = None, executing: int | None = None) -> None:
+    """``operable``'s check on a patrol already read; a caller that worked out the executing organisation passes
+    it as ``executing`` so the crew is not read again (None: work it out here)."""
+    scope = principal.scope("patrol.operate")
     if scope is Scope.OWN:
         mine = organisation_ids(session, principal, "patrol.operate") or set()
-        allowed = {executing_organisation(session, patrol)} | (crew_member_orgs or set())
+        if executing is None:
+            executing = executing_organisation(session, patrol)
+        allowed = {executing} | (crew_member_orgs or set())
         if not mine & {o for o in allowed if o is not None}:
             raise NotFound("no such patrol")
     elif scope is not Scope.ALL:
         in_zone_scope(session, principal, "patrol.operate", patrol)
-    return patrol
 
 
 def patrol_topics(session: Session, patrol: Patrol, orgs: AbstractSet[int] = frozenset(),

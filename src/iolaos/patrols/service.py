@@ -275,13 +275,16 @@ def _operable_for_crew(session: Session, principal: Principal, patrol_id: int, v
     scope = principal.scope("patrol.operate")
     patrol = _locked(session, access.get_visible(session, principal, patrol_id))
     crew = _named_crew(session, patrol, volunteer_ids)
-    mine = organisation_ids(session, principal, "patrol.operate")
-    executing = access.executing_organisation(session, patrol)
-    if scope is Scope.OWN and mine is not None and executing not in mine:
-        foreign = sorted(saved_id(v) for _, v in crew if v.organisation_id not in mine)
-        if foreign:
-            raise NotFound({"message": "no such crew members", "volunteer_ids": foreign})
-    access.operable(session, principal, patrol_id, crew_member_orgs={v.organisation_id for _, v in crew})
+    executing = None
+    if scope is Scope.OWN:  # only a leader's reach depends on whose patrol it is: worked out once, here
+        mine = organisation_ids(session, principal, "patrol.operate")
+        executing = access.executing_organisation(session, patrol)
+        if mine is not None and executing not in mine:
+            foreign = sorted(saved_id(v) for _, v in crew if v.organisation_id not in mine)
+            if foreign:
+                raise NotFound({"message": "no such crew members", "volunteer_ids": foreign})
+    access.require_operable(session, principal, patrol, crew_member_orgs={v.organisation_id for _, v in crew},
+                            executing=executing)
     return patrol, crew
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -90,14 +91,19 @@ def preview(session: SessionDep, principal: PrincipalDep, settings: SettingsDep,
     return PreviewOut(msg_type=msg_type, revision=revision, xml=xml, area=out.area.geometry)
 
 
+def _at_revision(step: Callable[..., PublicWarning], session: SessionDep, principal: PrincipalDep,
+                 settings: Settings, now: datetime, warning_id: int, body: RevisionIn) -> WarningOut:
+    """Approving and publishing act on exactly the revision the caller saw, and answer the warning as it now is."""
+    warning = step(session, settings, principal=principal, warning_id=warning_id, revision=body.revision, now=now)
+    return _one(session, settings, warning, now)
+
+
 @router.post("/{warning_id}/approve", response_model=WarningOut, summary="Approve a revision (four-eyes)",
              responses=ERRORS)
 def approve(session: SessionDep, principal: PrincipalDep, settings: SettingsDep, now: Now, warning_id: Id,
             body: RevisionIn) -> WarningOut:
     """Another authorised person approves exactly the revision they saw."""
-    warning = service.approve(session, settings, principal=principal, warning_id=warning_id,
-                              revision=body.revision, now=now)
-    return _one(session, settings, warning, now)
+    return _at_revision(service.approve, session, principal, settings, now, warning_id, body)
 
 
 @router.post("/{warning_id}/publish", response_model=WarningOut, summary="Publish (Alert) or update (Update)",
@@ -105,9 +111,7 @@ def approve(session: SessionDep, principal: PrincipalDep, settings: SettingsDep,
 def publish(session: SessionDep, principal: PrincipalDep, settings: SettingsDep, now: Now, warning_id: Id,
             body: RevisionIn) -> WarningOut:
     """Send the revision you saw to the public feed: the first time as an Alert, then as an Update."""
-    warning = service.publish(session, settings, principal=principal, warning_id=warning_id,
-                              revision=body.revision, now=now)
-    return _one(session, settings, warning, now)
+    return _at_revision(service.publish, session, principal, settings, now, warning_id, body)
 
 
 @router.post("/{warning_id}/cancel", response_model=WarningOut, summary="Cancel a warning (or discard a draft)",

@@ -79,8 +79,10 @@ export class FieldOps {
       this.positions.set(key, marker);
     }
     marker.setLatLng([p.lat, p.lon]);
-    marker.setTooltipContent(label());
-    this.resolvePatrols([p.patrol_id]);
+    // The function, not its value: the crew's name and zone are known only once the patrol is resolved, so the
+    // tooltip is built when it opens (and rebuilt if open) rather than frozen at "Volunteer #id · Patrol #id".
+    marker.setTooltipContent(label);
+    this.resolvePatrols([p.patrol_id]).then(() => marker.getTooltip()?.update());
   }
 
   sorted() {

@@ -59,6 +59,9 @@ export class ZoneLayer {
         }
       },
     }).addTo(map);
+    // Zones are the base of the map. On the shared canvas the last layer drawn is the one hovered, so zones that
+    // arrive after crew positions would otherwise cover them and no crew tooltip would ever open.
+    this.layer.bringToBack();
     this.legend = L.control({ position: 'bottomright' });
     this.legend.onAdd = () => { this.legendEl = h('div', { class: 'legend', role: 'group' }); this.renderLegend(); return this.legendEl; };
     this.legend.addTo(map);
