@@ -52,6 +52,17 @@ def incident(api: Api, kind: str, lon: float, lat: float, severity: str = "mediu
                                           "point": {"type": "Point", "coordinates": [lon, lat]}})
 
 
+def plans_under_way(api: Api, region: str, levels: dict[str, int]) -> dict:
+    """Today's plan of ``region``, with yesterday's patrols added: just after midnight in Athens the shift under way
+    (22:00-02:00) belongs to yesterday's plan, and a test must find a current patrol whatever the hour it runs."""
+    yesterday, today = athens_day(-1), athens_day(0)
+    set_risk(api, levels, [yesterday, today])
+    patrols = []
+    for day in (yesterday, today):
+        patrols += api.post("/api/v1/plans", {"date": day.isoformat(), "region_code": region})["patrols"]
+    return {"patrols": patrols}
+
+
 def _current(patrol: dict, now: datetime) -> bool:
     """The patrol's shift is under way, or starts within the hour (its check-in and start windows are open)."""
     start, end = datetime.fromisoformat(patrol["shift_start"]), datetime.fromisoformat(patrol["shift_end"])
@@ -119,8 +130,8 @@ def build(base: str, passwords: dict[str, str]) -> dict:
     for leader_name, region in (("leader.north_evia", "GR-H"), ("leader.limni", "GR-H"), ("leader.penteli", "GR-I"),
                                 ("leader.marathon", "GR-I"), ("leader.parnitha", "GR-I")):
         _respond(Api(base, passwords, leader_name), plans[region])
-    today = {region: api.post("/api/v1/plans", {"date": days[0].isoformat(), "region_code": region})
-             for api, region in ((attica, "GR-I"), (sterea, "GR-H"))}
+    today = {region: plans_under_way(api, region, levels)
+             for api, region, levels in ((attica, "GR-I", ATTICA), (sterea, "GR-H", EVIA))}
     out_on_patrol(attica, Api(base, passwords, "leader.penteli"), today["GR-I"], days[0], 23.935, 38.105)
     evia = Api(base, passwords, "leader.north_evia")
     sos = out_on_patrol(sterea, evia, today["GR-H"], days[0], 23.205, 38.925)

@@ -23,7 +23,15 @@ from playwright.sync_api import expect
 from iolaos.db import session_scope
 from iolaos.incidents.models import Incident
 from iolaos.incidents.routing import DEFAULT_ROUTING
-from tests.web.scenario import LIMNI, PENTELI, Api, athens_day, incident, leader_on_patrol, set_risk
+from tests.web.scenario import (
+    LIMNI,
+    PENTELI,
+    Api,
+    athens_day,
+    incident,
+    leader_on_patrol,
+    plans_under_way,
+)
 from tests.web.server import DESKTOP, PHONE, sign_in
 from tests.web.waits import incidents, quiet, until
 
@@ -289,8 +297,7 @@ def test_crew_checks_in_shares_position_and_sos_reaches_the_console(serve, brows
     server = serve()
     dispatcher, leader = Api(server.url, demo_passwords, "dispatcher.sterea"), Api(server.url, demo_passwords,
                                                                                   "leader.limni")
-    set_risk(dispatcher, {"9153": 4}, [athens_day(0)])
-    plan = dispatcher.post("/api/v1/plans", {"date": athens_day(0).isoformat(), "region_code": "GR-H"})
+    plan = plans_under_way(dispatcher, "GR-H", {"9153": 4})
     patrol_id = leader_on_patrol(dispatcher, leader, plan, athens_day(0))
     _, console = browsing.open(server, "/", viewport=DESKTOP)
     sign_in(console, "dispatcher.sterea", demo_passwords["dispatcher.sterea"])

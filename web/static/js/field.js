@@ -139,8 +139,11 @@ function renderMarkers() {
 // --- assignments -------------------------------------------------------------------------------------
 async function loadPatrols() {
   try {
-    const days = await Promise.all([0, 1].map((d) => api('/api/v1/patrols', { query: { date: athensDay(d), limit: 200 } })));
-    state.patrols = days.flat().filter((p) => p.status !== 'cancelled');
+    // Yesterday too: a night shift (22:00-02:00) belongs to the day it began, and its crew still needs it after midnight.
+    const [yesterday, ...coming] = await Promise.all([-1, 0, 1].map((d) => api('/api/v1/patrols', { query: { date: athensDay(d), limit: 200 } })));
+    const now = Date.now();
+    const underWay = yesterday.filter((p) => p.status === 'active' || new Date(p.shift_end).getTime() > now);
+    state.patrols = [...underWay, ...coming.flat()].filter((p) => p.status !== 'cancelled');
   } catch (err) { if (!err.network) toast(describe(err), { bad: true }); }
   renderPatrols();
 }
