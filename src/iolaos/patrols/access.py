@@ -73,6 +73,7 @@ def operable(session: Session, principal: Principal, patrol_id: int, *, crew_mem
     for check-in and check-out (``crew_member_orgs`` given) also their own volunteers on another's patrol. A
     dispatcher operates patrols in zones their scope covers.
     """
+    principal.scope("patrol.operate")  # a role without the permission gets 403 before any lookup (no 404 oracle)
     patrol = get_visible(session, principal, patrol_id)
     require_operable(session, principal, patrol, crew_member_orgs=crew_member_orgs)
     return patrol
