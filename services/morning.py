@@ -182,7 +182,7 @@ async def _team_out(api: Api, dispatchers: dict[str, Api], log: Log) -> None:
         raise RuntimeError(f"no dispatcher for region {org['region_code']}")
     region = await dispatcher.call("GET", "/api/v1/patrols", params={"date": today(), "limit": 500})
     refusals: list[str] = []
-    if mine["status"] != "available":  # the leader reports for duty
+    if mine["status"] in ("off_duty", "unavailable"):  # the leader reports for duty (not when already on patrol)
         mine = await api.call("PATCH", f"/api/v1/volunteers/{mine['id']}", json={"status": "available"})
     soon = datetime.now(UTC) + LONGEST_WAIT + START_LEAD
     candidates = [p for p in _candidates(region, me["organisation_id"], mine["id"]) if _at(p["shift_start"]) <= soon]
