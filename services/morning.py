@@ -299,7 +299,13 @@ async def _accept_and_check_in(api: Api, patrol_id: int, organisation_id: int) -
     ready = [m["volunteer_id"] for m in patrol["crew"]
              if m["organisation_id"] == organisation_id and m["status"] == "accepted"]
     if ready:
-        await api.call("POST", f"/api/v1/patrols/{patrol_id}/check-in", json={"volunteer_ids": ready})
+        try:
+            await api.call("POST", f"/api/v1/patrols/{patrol_id}/check-in", json={"volunteer_ids": ready})
+        except Refused as exc:  # check-in opens earlier than start, but a far candidate may still be before it
+            opens = _window_opens(exc)
+            if opens is not None:
+                raise NotYet(str(exc), opens) from exc
+            raise
 
 
 def _window_opens(exc: Refused) -> datetime | None:
