@@ -217,13 +217,20 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("internal_error", "unexpected server error"), status_code=500)
 
 
-def database_unavailable(exc: BaseException) -> bool:
+def database_unavailable(exc: BaseException, _seen: frozenset[int] = frozenset()) -> bool:
     """True when ``exc`` means the database cannot be reached right now (down, restarting, connection lost,
     pool exhausted, statement timed out), as opposed to refusing this particular operation."""
     if isinstance(exc, OperationalError | PoolTimeout):
         return True
     # e.g. InterfaceError "connection already closed": SQLAlchemy flags it as a disconnect.
-    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+    if isinstance(exc, DBAPIError) and bool(exc.connection_invalidated):
+        return True
+    # The outage may reach the last handler wrapped: in an exception group (anyio, a dependency's exit) or as the
+    # cause of what a cleanup step raised while the connection was gone.
+    if isinstance(exc, BaseExceptionGroup):
+        return any(database_unavailable(inner, _seen | {id(exc)}) for inner in exc.exceptions)
+    cause = exc.__cause__ or exc.__context__
+    return cause is not None and id(cause) not in _seen and database_unavailable(cause, _seen | {id(exc)})
 
 
 def _database_unavailable(exc: BaseException) -> JSONResponse:
