@@ -21,7 +21,7 @@ ATTACKER, COLLEAGUE = "203.0.113.5", "198.51.100.7"
 
 
 def _account_key(username: str) -> str:
-    return service._digest(service.normalise_username(username))
+    return service.digest(service.normalise_username(username))
 
 
 def _client(settings: Settings, address: str) -> TestClient:

@@ -16,7 +16,6 @@ A token's own expiry is checked on every use. The principal's memo of the organi
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from iolaos.auth.principal import Principal
+from iolaos.auth.service import digest
 
 MAX_ENTRIES = 10_000  # tokens in use at once are far fewer; beyond this the cache starts afresh
 _WATCHED = frozenset({"app_user", "auth_token", "organisation"})
@@ -80,11 +80,6 @@ def of(app: Any) -> PrincipalCache:
     if cache is None:
         cache = app.state.principal_cache = PrincipalCache(app.state.settings.auth_cache_seconds)
     return cache
-
-
-def digest(token: str) -> str:
-    """How tokens are stored: their SHA-256, in hex."""
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # ------------------------------------------------------------------------------------- invalidation, in process

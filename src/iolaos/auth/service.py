@@ -26,7 +26,8 @@ from iolaos.organisations.models import Organisation
 BEARER = {"WWW-Authenticate": "Bearer"}
 
 
-def _digest(value: str) -> str:
+def digest(value: str) -> str:
+    """SHA-256 in hex: how tokens and account keys are stored (never the value itself)."""
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
@@ -47,7 +48,7 @@ class IssuedToken:
 def sign_in(session: Session, settings: Settings, *, username: str, password: str, client_address: str,
             now: datetime | None = None) -> IssuedToken:
     """Check credentials and issue a token; unknown user and wrong password answer identically."""
-    account_key = _digest(normalise_username(username))
+    account_key = digest(normalise_username(username))
     client_address = client_address[:64]
     throttle.check(session, settings, account_key=account_key, address=client_address, now=now or utcnow())
     user = session.scalar(select(User).where(col(User.username) == normalise_username(username)))
@@ -66,7 +67,7 @@ def _organisation_active(session: Session, user: User) -> bool:
 def _issue(session: Session, settings: Settings, user: User) -> IssuedToken:
     plain = secrets.token_urlsafe(32)
     now = utcnow()
-    token = AuthToken(token_hash=_digest(plain), user_id=saved_id(user), created_at=now,
+    token = AuthToken(token_hash=digest(plain), user_id=saved_id(user), created_at=now,
                       expires_at=now + timedelta(hours=settings.token_ttl_hours))
     session.add(token)
     session.flush()
@@ -105,7 +106,7 @@ def resolve_token(session: Session, token: str) -> Principal:
 
 def resolve_token_until(session: Session, token: str) -> tuple[Principal, datetime]:
     """``resolve_token``, with the token's expiry (how long a cache may keep the answer at most)."""
-    row = session.execute(_TOKEN_ROWS.where(col(AuthToken.token_hash) == _digest(token))).one_or_none()
+    row = session.execute(_TOKEN_ROWS.where(col(AuthToken.token_hash) == digest(token))).one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         raise Unauthenticated("invalid or expired token", code="invalid_token", headers=BEARER)
     if not row.User.is_active or not row.active:
@@ -115,7 +116,7 @@ def resolve_token_until(session: Session, token: str) -> tuple[Principal, dateti
 
 def resolve_tokens(session: Session, tokens: set[str]) -> dict[str, Principal | None]:
     """``resolve_token`` for many tokens in a few queries (None where a token is no longer valid)."""
-    digests = {_digest(t): t for t in tokens}
+    digests = {digest(t): t for t in tokens}
     found: dict[str, Principal | None] = dict.fromkeys(tokens)
     now, pending = utcnow(), list(digests)
     for start in range(0, len(pending), 500):
