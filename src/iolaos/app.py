@@ -19,6 +19,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from iolaos import __version__
 from iolaos.admission import AdmissionMiddleware
+from iolaos.answers import AnswerCacheMiddleware
 from iolaos.auth.router import router as auth_router
 from iolaos.cap.router import router as cap_router
 from iolaos.config import Settings, get_settings
@@ -33,6 +34,7 @@ from iolaos.health.router import router as health_router
 from iolaos.i18n.middleware import LanguageMiddleware
 from iolaos.idempotency.middleware import IdempotencyMiddleware
 from iolaos.incidents.router import router as incidents_router
+from iolaos.journal.head import HeadReader
 from iolaos.kit.routing import guard_included_routers
 from iolaos.kit.time import utcnow
 from iolaos.notifications.router import router as notifications_router
@@ -69,6 +71,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         sys.setswitchinterval(settings.gil_switch_interval)
         app.state.engine = make_engine(settings)
         app.state.read_engine = make_read_engine(settings, app.state.engine)  # GET/HEAD requests (deps.py)
+        app.state.head_reader = HeadReader(settings.database_url)  # the answer cache's key (answers.py)
         app.state.hub = Hub(settings, app.state.engine)
         await app.state.hub.start()
         sweeper = asyncio.create_task(run_sweeps(app.state.engine, settings)) if settings.field_sweep_seconds else None
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
             if sweeper is not None:
                 sweeper.cancel()
             await app.state.hub.stop()
+            app.state.head_reader.close()
             app.state.read_engine.dispose()  # where it shares the writer's pool, that pool is disposed twice: harmless
             app.state.engine.dispose()
 
@@ -95,6 +99,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     # Outside the idempotency middleware, which uses the database itself.
     app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests or settings.db_pool_size,
                        wait_seconds=settings.request_queue_timeout)
+    # Outside admission: an answer served again takes no slot, no thread and no pooled connection.
+    app.add_middleware(AnswerCacheMiddleware, budget_bytes=settings.answer_cache_bytes)
     # Large answers (zone boundaries, long lists, exports) compressed when the client accepts gzip; small ones are
     # not worth the CPU. Outside the idempotency middleware, which stores (and replays) the plain body.
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_size, compresslevel=5)

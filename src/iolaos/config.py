@@ -51,6 +51,9 @@ class Settings(BaseSettings):
                                       "cached principal (token, account, role, organisation, scope): the bound "
                                       "within which a revocation or change made elsewhere takes effect; 0: none "
                                       "(src/iolaos/auth/cache.py)")
+    answer_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0, description="memory for whole answers of "
+                                    "reads that depend only on journaled state, kept until the journal head moves "
+                                    "(src/iolaos/answers.py); 0: none")
     login_window_minutes: int = Field(default=15, gt=0, description="window for counting failed sign-ins")
     # Sign-in throttling (src/iolaos/auth/throttle.py, docs/security.md): growing delays per (account, address)
     # and per address, never a hard lock that the right password from a clean address cannot pass.

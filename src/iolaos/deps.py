@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Hashable
 from functools import partial
 from typing import Annotated
 
@@ -17,6 +17,17 @@ from starlette.concurrency import run_in_threadpool
 # unit of work that writes holds the lock from before its first read: nothing it read can change under it, and the
 # journal keeps a single head. The choice is made per request, before any query, never by upgrading later.
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# Where a route says its answer may be kept whole (iolaos.answers): set on the ASGI scope, read by the middleware.
+ANSWER_FOR = "iolaos.answer_for"
+
+
+def answer_may_be_kept(request: Request, caller: Hashable) -> None:
+    """Declare that this GET's answer is a function of the journaled state, ``caller``, the URL and the language
+    only: no clock, no live positions, nothing written without a journal record. The answer cache
+    (``iolaos.answers``) may then serve it again, to the same caller, until the journal head moves."""
+    request.scope[ANSWER_FOR] = caller
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

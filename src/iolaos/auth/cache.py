@@ -74,6 +74,12 @@ class PrincipalCache:
         self._entries[digest(token)] = _Entry(principal, expires_at, self.clock(), generation)
 
 
+def caller_key(principal: Principal) -> tuple[Any, ...]:
+    """Who is calling, as far as what they may read goes: the same for every token of one account."""
+    return (principal.user_id, principal.username, principal.full_name, principal.role, principal.organisation_id,
+            principal.organisation_kind, principal.region_id)
+
+
 def of(app: Any) -> PrincipalCache:
     """The app's cache (made on first use from the ``auth_cache_seconds`` setting)."""
     cache = getattr(app.state, "principal_cache", None)

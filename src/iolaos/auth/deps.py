@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from iolaos.auth import cache as principal_cache
 from iolaos.auth import service
 from iolaos.auth.principal import Principal
-from iolaos.deps import READ_METHODS, SessionDep
+from iolaos.deps import READ_METHODS, SessionDep, answer_may_be_kept
 from iolaos.errors import Unauthenticated
 from iolaos.kit.time import utcnow
 
@@ -42,3 +42,13 @@ async def current_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+async def journaled_reader(request: Request, principal: PrincipalDep) -> Principal:
+    """The caller of a read whose answer depends only on journaled state, the caller, the URL and the language:
+    such an answer may be served again from the answer cache until the journal head moves (iolaos.answers)."""
+    answer_may_be_kept(request, principal_cache.caller_key(principal))
+    return principal
+
+
+JournaledReaderDep = Annotated[Principal, Depends(journaled_reader)]

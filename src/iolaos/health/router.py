@@ -12,7 +12,7 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz", summary="Process is alive")
-def healthz() -> dict:
+async def healthz() -> dict:
     """Always ok while the process serves requests."""
     return {"status": "ok"}
 

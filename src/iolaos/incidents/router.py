@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from iolaos.auth.deps import PrincipalDep, SessionDep
+from iolaos.auth.deps import JournaledReaderDep, PrincipalDep, SessionDep
 from iolaos.incidents import service
 from iolaos.incidents.schemas import IncidentCreate, IncidentOut, Status, Transition
 
@@ -24,7 +24,7 @@ def report_incident(request: Request, session: SessionDep, principal: PrincipalD
 
 @router.get("", response_model=list[IncidentOut], summary="Incidents you may see")
 def list_incidents(
-    session: SessionDep, principal: PrincipalDep,
+    session: SessionDep, principal: JournaledReaderDep,
     status: Status | None = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -36,7 +36,7 @@ def list_incidents(
 
 
 @router.get("/{incident_id}", response_model=IncidentOut, summary="One incident")
-def get_incident(session: SessionDep, principal: PrincipalDep, incident_id: Id) -> IncidentOut:
+def get_incident(session: SessionDep, principal: JournaledReaderDep, incident_id: Id) -> IncidentOut:
     """One incident you may see; 404 otherwise."""
     return service.to_out(session, [service.get_visible(session, principal, incident_id)])[0]
 

@@ -1,0 +1,157 @@
+"""The answer cache serves a kept answer only while it is exactly what the route would answer (iolaos.answers).
+
+Each test reads through the cache and, where it matters, compares with a fresh computation of the same read
+(``Cache-Control: no-cache``). A change committed anywhere — this app, another instance on the same database,
+a process writing through the journal directly — is seen by the very next read.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from iolaos.app import create_app
+from iolaos.auth.actor import system_actor
+from iolaos.db import make_engine, session_scope
+from iolaos.incidents.models import Incident
+from iolaos.journal import service as journal
+
+MANTOUDI = (23.45, 38.80)
+FRESH = {"Cache-Control": "no-cache"}
+
+
+def _report(client, headers, point=MANTOUDI):
+    resp = client.post("/api/v1/incidents", headers=headers,
+                       json={"kind": "smoke", "point": {"type": "Point", "coordinates": list(point)},
+                             "severity": "high", "description": "καπνός"})
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+def _twice(client, url, headers):
+    """The first read (computed) and the second (kept), after checking both say so."""
+    first, second = client.get(url, headers=headers), client.get(url, headers=headers)
+    assert first.status_code == second.status_code == 200, (first.text, second.text)
+    assert first.headers["x-answer"] == "fresh" and second.headers["x-answer"] == "kept"
+    return first, second
+
+
+def test_a_repeated_read_is_kept_and_equals_a_fresh_one(client, sign_in):
+    dispatcher = sign_in(client, "dispatcher.sterea")
+    incident = _report(client, sign_in(client, "leader.limni"))
+    for url in ("/api/v1/incidents?open=true", f"/api/v1/incidents/{incident['id']}"):
+        first, second = _twice(client, url, dispatcher)
+        fresh = client.get(url, headers={**dispatcher, **FRESH})
+        assert fresh.headers["x-answer"] == "fresh"
+        assert first.content == second.content == fresh.content
+        assert second.headers["content-type"] == first.headers["content-type"]
+        assert second.headers["content-language"] == first.headers["content-language"] == "el"
+
+
+def test_a_change_through_the_api_is_seen_by_the_next_read(client, sign_in):
+    dispatcher = sign_in(client, "dispatcher.sterea")
+    incident = _report(client, sign_in(client, "leader.limni"))
+    url = f"/api/v1/incidents/{incident['id']}"
+    _twice(client, url, dispatcher)
+    moved = client.post(f"{url}/status", headers=dispatcher, json={"status": "acknowledged"})
+    assert moved.status_code == 200, moved.text
+    after = client.get(url, headers=dispatcher)
+    assert after.headers["x-answer"] == "fresh" and after.json()["status"] == "acknowledged"
+
+
+def test_a_change_made_by_another_instance_is_seen_by_the_next_read(client, db, sign_in):
+    dispatcher = sign_in(client, "dispatcher.sterea")
+    listing = "/api/v1/incidents?open=true"
+    _twice(client, listing, dispatcher)
+    with TestClient(create_app(db), raise_server_exceptions=False) as other:
+        made = _report(other, sign_in(other, "leader.limni"))
+    after = client.get(listing, headers=dispatcher)
+    assert after.headers["x-answer"] == "fresh"
+    assert made["id"] in [i["id"] for i in after.json()]
+
+
+def test_a_journaled_change_from_outside_any_instance_is_seen_by_the_next_read(client, db, sign_in):
+    """The CLI and the worker write through the journal in a process of their own."""
+    dispatcher = sign_in(client, "dispatcher.sterea")
+    incident = _report(client, sign_in(client, "leader.limni"))
+    url = f"/api/v1/incidents/{incident['id']}"
+    _twice(client, url, dispatcher)
+    engine = make_engine(db)
+    try:
+        with session_scope(engine) as session:
+            row = session.get(Incident, incident["id"])
+            row.description = "αλλαγή από τη γραμμή εντολών"
+            journal.record(session, actor=system_actor(), action="incident.edit", subject_type="incident",
+                           subject_id=incident["id"], data={"description": row.description})
+    finally:
+        engine.dispose()
+    after = client.get(url, headers=dispatcher)
+    assert after.headers["x-answer"] == "fresh"
+    assert after.json()["description"] == "αλλαγή από τη γραμμή εντολών"
+
+
+def test_callers_never_share_kept_answers(client, sign_in):
+    incident = _report(client, sign_in(client, "leader.limni"))
+    sterea, attica = sign_in(client, "dispatcher.sterea"), sign_in(client, "dispatcher.attica")
+    listing = "/api/v1/incidents"
+    _twice(client, listing, sterea)
+    theirs = client.get(listing, headers=attica)
+    assert theirs.headers["x-answer"] == "fresh"
+    assert incident["id"] not in [i["id"] for i in theirs.json()]
+    detail = f"/api/v1/incidents/{incident['id']}"
+    _twice(client, detail, sterea)
+    refused = client.get(detail, headers=attica)
+    assert refused.status_code == 404 and "x-answer" not in refused.headers
+
+
+def test_the_language_is_part_of_the_key(client, sign_in):
+    dispatcher = sign_in(client, "dispatcher.sterea")
+    listing = "/api/v1/incidents"
+    _twice(client, listing, dispatcher)
+    english = client.get(listing, headers={**dispatcher, "Accept-Language": "en"})
+    assert english.headers["x-answer"] == "fresh" and english.headers["content-language"] == "en"
+
+
+def test_a_signed_out_token_gets_no_kept_answer(client, sign_in):
+    dispatcher = sign_in(client, "dispatcher.sterea")
+    listing = "/api/v1/incidents"
+    _twice(client, listing, dispatcher)
+    assert client.post("/api/v1/auth/logout", headers=dispatcher).status_code == 204
+    assert client.get(listing, headers=dispatcher).status_code == 401
+
+
+def test_errors_and_unauthenticated_reads_are_never_kept(client, sign_in):
+    dispatcher = sign_in(client, "dispatcher.sterea")
+    for _ in range(2):
+        missing = client.get("/api/v1/incidents/999999", headers=dispatcher)
+        assert missing.status_code == 404 and "x-answer" not in missing.headers
+        anonymous = client.get("/api/v1/incidents")
+        assert anonymous.status_code == 401 and "x-answer" not in anonymous.headers
+
+
+def test_a_read_that_did_not_opt_in_is_never_kept(client, sign_in):
+    dispatcher = sign_in(client, "dispatcher.sterea")
+    for _ in range(2):
+        resp = client.get("/api/v1/auth/me", headers=dispatcher)
+        assert resp.status_code == 200 and "x-answer" not in resp.headers
+
+
+@pytest.mark.parametrize("budget", [0])
+def test_a_zero_budget_turns_the_cache_off(db, sign_in, budget):
+    with TestClient(create_app(db.model_copy(update={"answer_cache_bytes": budget})),
+                    raise_server_exceptions=False) as client:
+        dispatcher = sign_in(client, "dispatcher.sterea")
+        for _ in range(2):
+            resp = client.get("/api/v1/incidents", headers=dispatcher)
+            assert resp.status_code == 200 and "x-answer" not in resp.headers
+
+
+def test_a_kept_answer_large_enough_to_be_compressed_is_compressed_again(client, sign_in):
+    """The gzip layer outside the cache rewrites the headers it is sent; what is kept is the plain answer."""
+    leader, dispatcher = sign_in(client, "leader.limni"), sign_in(client, "dispatcher.sterea")
+    for _ in range(12):
+        _report(client, leader)
+    headers = {**dispatcher, "Accept-Encoding": "gzip"}
+    first, second = _twice(client, "/api/v1/incidents", headers)
+    assert first.headers["content-encoding"] == second.headers["content-encoding"] == "gzip"
+    assert len(first.content) > 8192 and first.content == second.content
