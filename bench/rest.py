@@ -21,6 +21,8 @@ Greece dispatcher (bearer token).
   trivial app's CPU per request ÷ IOLAOS's (the best round): what the throughput ratio would be on a machine of
   its own, and much steadier than it when other work shares the cores;
 * latency: ``wrk -t1 -c1``, p50 and p99 of one connection (no queueing: the cost of one request);
+* the list and the detail twice: as a console reads them between changes (served from the answer cache,
+  ``iolaos.answers``) and computed afresh (``Cache-Control: no-cache``), as the first read after a change is;
 * heavy reads (one connection): OGC ``tracks`` of all the patrols, ``/api/v1/zones?kind=municipality`` with
   simplified geometry (zoom 8) and with full geometry, both gzip-compressed as a browser asks for them.
 """
@@ -64,6 +66,7 @@ class Target:
     path: str
     auth: bool = True
     gzip: bool = False
+    fresh: bool = False  # Cache-Control: no-cache: computed afresh, as the first read after a change is
 
 
 # --------------------------------------------------------------------------------------------------- preparing
@@ -174,6 +177,8 @@ def targets(incident_id: int) -> tuple[list[Target], list[Target]]:
     """(light requests measured against the trivial app, heavy reads measured with one connection)."""
     light = [Target("incidents list (dispatcher, open)", "/api/v1/incidents?open=true"),
              Target("incident detail (dispatcher)", f"/api/v1/incidents/{incident_id}"),
+             Target("incidents list, computed afresh (no-cache)", "/api/v1/incidents?open=true", fresh=True),
+             Target("incident detail, computed afresh (no-cache)", f"/api/v1/incidents/{incident_id}", fresh=True),
              Target("zone without geometry (public)", "/api/v1/zones/9150?geometry=false", auth=False),
              Target("/healthz", "/healthz", auth=False)]
     heavy = [Target("OGC tracks, all active patrols", "/ogc/collections/tracks/items?limit=1000", gzip=True),
@@ -209,8 +214,8 @@ def bench_backend(name: str, args: argparse.Namespace) -> dict[str, Any]:
                                                                                  "coordinates": [23.6, 38.6]}})
         made.raise_for_status()
         light, heavy = targets(made.json()["id"])
-        headers = {t.name: {**(auth if t.auth else {}), **({"Accept-Encoding": "gzip"} if t.gzip else {})}
-                   for t in light + heavy}
+        headers = {t.name: {**(auth if t.auth else {}), **({"Accept-Encoding": "gzip"} if t.gzip else {}),
+                            **({"Cache-Control": "no-cache"} if t.fresh else {})} for t in light + heavy}
         sizes = {t.name: _check(base + t.path, headers[t.name]) for t in light + heavy}
         rounds: list[dict[str, Any]] = []
         for r in range(args.rounds):

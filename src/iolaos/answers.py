@@ -6,6 +6,8 @@ path and query), under the journal head (``journal.head``: ``audit_seq``) read *
 everything the route read is at least that new. The next time the same caller asks for the same URL, the head is
 read again; if it has not moved, no journaled change has committed since, so the kept answer is exactly what the
 route would answer, and it is sent without a thread, a pooled connection or a query beyond the head's.
+An answer is kept at most ``max_age`` seconds (``answer_cache_seconds``): the bound for a change written without
+a journal record (SQL by hand), which moves no head.
 
 Who is calling comes from the principal cache (``auth.cache``), with the same bound on revocation as every other
 read; a caller it does not know yet goes through the route, which looks them up. The first read that sees a new
@@ -15,6 +17,8 @@ computed afresh). Answers carry ``X-Answer: kept`` or ``X-Answer: fresh`` so tha
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,14 +40,18 @@ class _Answer:
     status: int
     headers: tuple[tuple[bytes, bytes], ...]
     body: bytes
+    kept_at: float  # monotonic seconds
 
 
 class AnswerCacheMiddleware:
     """ASGI middleware serving kept answers of GET requests with a bearer token (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, *, budget_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, budget_bytes: int, max_age: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.app = app
         self.budget = budget_bytes
+        self.max_age = max_age
+        self.clock = clock
         self.max_answer = min(budget_bytes // MAX_ANSWER_SHARE, 1 << 20)
         self._head: int | None = None  # the newest head seen; every kept answer was computed at it
         self._answers: dict[tuple[Any, ...], _Answer] = {}
@@ -64,7 +72,7 @@ class AnswerCacheMiddleware:
             principal = principal_cache.of(scope["app"]).get(token, utcnow())  # type: ignore[arg-type]
             if principal is not None:
                 kept = self._answers.get((principal_cache.caller_key(principal), *place))
-                if kept is not None:
+                if kept is not None and self.clock() - kept.kept_at < self.max_age:
                     await _replay(kept, send)
                     return
         await self._compute(scope, receive, send, head, place)
@@ -105,7 +113,8 @@ class AnswerCacheMiddleware:
         if self._bytes + size > self.budget:
             self._answers.clear()
             self._bytes = 0
-        self._answers[(scope[ANSWER_FOR], *place)] = _Answer(status, (*kept_headers, _KEPT), b"".join(parts))
+        self._answers[(scope[ANSWER_FOR], *place)] = _Answer(status, (*kept_headers, _KEPT), b"".join(parts),
+                                                               self.clock())
         self._bytes += size
 
 

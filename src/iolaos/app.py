@@ -100,7 +100,8 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
     app.add_middleware(AdmissionMiddleware, limit=settings.max_concurrent_requests or settings.db_pool_size,
                        wait_seconds=settings.request_queue_timeout)
     # Outside admission: an answer served again takes no slot, no thread and no pooled connection.
-    app.add_middleware(AnswerCacheMiddleware, budget_bytes=settings.answer_cache_bytes)
+    app.add_middleware(AnswerCacheMiddleware, budget_bytes=settings.answer_cache_bytes,
+                       max_age=settings.answer_cache_seconds)
     # Large answers (zone boundaries, long lists, exports) compressed when the client accepts gzip; small ones are
     # not worth the CPU. Outside the idempotency middleware, which stores (and replays) the plain body.
     app.add_middleware(GZipMiddleware, minimum_size=settings.gzip_minimum_size, compresslevel=5)

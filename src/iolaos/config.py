@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     answer_cache_bytes: int = Field(default=16 * 1024 * 1024, ge=0, description="memory for whole answers of "
                                     "reads that depend only on journaled state, kept until the journal head moves "
                                     "(src/iolaos/answers.py); 0: none")
+    answer_cache_seconds: float = Field(default=60.0, gt=0, le=3600, description="the longest an answer is kept "
+                                        "even if the journal head has not moved: the bound for a change written "
+                                        "without a journal record (SQL by hand)")
     login_window_minutes: int = Field(default=15, gt=0, description="window for counting failed sign-ins")
     # Sign-in throttling (src/iolaos/auth/throttle.py, docs/security.md): growing delays per (account, address)
     # and per address, never a hard lock that the right password from a clean address cannot pass.

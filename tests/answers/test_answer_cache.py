@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
+from iolaos.answers import AnswerCacheMiddleware
 from iolaos.app import create_app
+from iolaos.auth import cache as principal_cache
 from iolaos.auth.actor import system_actor
 from iolaos.db import make_engine, session_scope
 from iolaos.incidents.models import Incident
@@ -155,3 +158,35 @@ def test_a_kept_answer_large_enough_to_be_compressed_is_compressed_again(client,
     first, second = _twice(client, "/api/v1/incidents", headers)
     assert first.headers["content-encoding"] == second.headers["content-encoding"] == "gzip"
     assert len(first.content) > 8192 and first.content == second.content
+
+
+def _answer_cache(app) -> AnswerCacheMiddleware:
+    layer = app.middleware_stack
+    while not isinstance(layer, AnswerCacheMiddleware):
+        layer = layer.app
+    return layer
+
+
+def test_a_change_without_a_journal_record_is_seen_after_the_longest_keeping_time(db, sign_in):
+    """SQL by hand moves no head: the answer may be kept, but never longer than ``answer_cache_seconds``."""
+    app = create_app(db.model_copy(update={"answer_cache_seconds": 30}))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        dispatcher = sign_in(client, "dispatcher.sterea")
+        incident = _report(client, sign_in(client, "leader.limni"))
+        url = f"/api/v1/incidents/{incident['id']}"
+        now = [1000.0]
+        _answer_cache(app).clock = lambda: now[0]
+        principal_cache.of(app).clock = lambda: 0.0  # who is calling stays known however long the test takes
+        _twice(client, url, dispatcher)
+        engine = make_engine(db)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE incident SET description = 'χωρίς ημερολόγιο' WHERE id = :id"),
+                             {"id": incident["id"]})
+        finally:
+            engine.dispose()
+        now[0] += 29
+        assert client.get(url, headers=dispatcher).json()["description"] == "καπνός"  # kept: nothing journaled
+        now[0] += 1
+        after = client.get(url, headers=dispatcher)
+        assert after.headers["x-answer"] == "fresh" and after.json()["description"] == "χωρίς ημερολόγιο"
