@@ -10,7 +10,8 @@ An answer is kept at most ``max_age`` seconds (``answer_cache_seconds``): the bo
 a journal record (SQL by hand), which moves no head.
 
 Who is calling comes from the principal cache (``auth.cache``), with the same bound on revocation as every other
-read; a caller it does not know yet goes through the route, which looks them up. The first read that sees a new
+read; a caller it does not know yet goes through the route, which looks them up (so with the principal cache off,
+``auth_cache_seconds=0``, no answer is served kept). The first read that sees a new
 head drops every kept answer. ``Cache-Control: no-cache`` from the client skips the lookup (the answer is
 computed afresh). Answers carry ``X-Answer: kept`` or ``X-Answer: fresh`` so that a client or a test can tell.
 """
@@ -30,6 +31,7 @@ from iolaos.deps import ANSWER_FOR
 from iolaos.journal.head import HeadReader
 from iolaos.kit.time import utcnow
 
+ENTRY_OVERHEAD = 400  # bytes of a kept answer beyond its body, headers and URL (key, objects, dict slot)
 MAX_ANSWER_SHARE = 16  # one answer may take at most this fraction of the budget (and at most 1 MiB)
 _KEPT = (b"x-answer", b"kept")
 _FRESH = (b"x-answer", b"fresh")
@@ -61,14 +63,13 @@ class AnswerCacheMiddleware:
         if self.budget <= 0 or scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope["headers"])
-        token = _bearer(headers.get(b"authorization"))
+        token = _bearer(_first(scope, b"authorization"))
         head = await self._read_head(scope) if token else None
         if head is None:
             await self.app(scope, receive, send)
             return
         place = (i18n.current_language(), scope["path"], scope["query_string"])
-        if b"no-cache" not in headers.get(b"cache-control", b""):
+        if b"no-cache" not in (_first(scope, b"cache-control") or b""):
             principal = principal_cache.of(scope["app"]).get(token, utcnow())  # type: ignore[arg-type]
             if principal is not None:
                 kept = self._answers.get((principal_cache.caller_key(principal), *place))
@@ -110,12 +111,19 @@ class AnswerCacheMiddleware:
         status, kept_headers = start
         if any(k.lower() == b"set-cookie" for k, _ in kept_headers):
             return
-        if self._bytes + size > self.budget:
+        # What an entry really costs: many small answers (one per page of a list, say) must fill the budget too.
+        cost = size + sum(len(k) + len(v) for k, v in kept_headers) + len(place[1]) + len(place[2]) + ENTRY_OVERHEAD
+        if self._bytes + cost > self.budget:
             self._answers.clear()
             self._bytes = 0
         self._answers[(scope[ANSWER_FOR], *place)] = _Answer(status, (*kept_headers, _KEPT), b"".join(parts),
                                                                self.clock())
-        self._bytes += size
+        self._bytes += cost
+
+
+def _first(scope: Scope, name: bytes) -> bytes | None:
+    """The first header ``name`` (lower case), as Starlette's ``Headers.get`` and so the route read it."""
+    return next((v for k, v in scope["headers"] if k == name), None)
 
 
 def _bearer(value: bytes | None) -> str | None:

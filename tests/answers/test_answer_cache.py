@@ -190,3 +190,22 @@ def test_a_change_without_a_journal_record_is_seen_after_the_longest_keeping_tim
         now[0] += 1
         after = client.get(url, headers=dispatcher)
         assert after.headers["x-answer"] == "fresh" and after.json()["description"] == "χωρίς ημερολόγιο"
+
+
+def test_many_small_answers_stay_within_the_budget(db, sign_in):
+    """Each kept answer costs its body, headers, URL and a fixed overhead; past the budget the cache starts afresh."""
+    budget = 12 * 1024  # past offset 0 the pages are empty lists: forty of them cost more than this
+    app = create_app(db.model_copy(update={"answer_cache_bytes": budget}))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        dispatcher = sign_in(client, "dispatcher.sterea")
+        _report(client, sign_in(client, "leader.limni"))
+        cache, kept, dropped = None, 0, 0
+        for reads, offset in enumerate([*range(40), *reversed(range(40))], start=1):  # back: the newest first
+            url = f"/api/v1/incidents?offset={offset}"
+            resp = client.get(url, headers=dispatcher)
+            assert resp.status_code == 200
+            cache = cache or _answer_cache(app)
+            assert cache._bytes <= budget
+            kept += resp.headers["x-answer"] == "kept"
+            dropped += reads > 40 and resp.headers["x-answer"] == "fresh"
+        assert dropped > 0 and kept > 0  # the second pass found some answers kept and some dropped
