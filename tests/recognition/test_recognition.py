@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -108,8 +108,10 @@ def test_volunteer_statement_counts_hours_high_risk_days_and_confirmed_sightings
     assert totals["hours_on_patrol"] == pytest.approx(5.0, abs=0.01)
     assert totals["hours_on_patrol"] == pytest.approx(_journal_hours(engine, served.member), abs=0.01)
     assert totals["patrols"] == 2
-    today = (utcnow() - timedelta(hours=4)).astimezone(ATHENS).date().isoformat()
-    assert totals["high_risk_days"] == 1 and totals["high_risk_dates"] == [today]
+    with session_scope(engine) as s:  # the high-risk patrol's day: its shift start, on Athens' calendar
+        began = s.get(Patrol, served.patrols[0]).shift_start
+    day = began.replace(tzinfo=began.tzinfo or UTC).astimezone(ATHENS).date().isoformat()
+    assert totals["high_risk_days"] == 1 and totals["high_risk_dates"] == [day]
     assert (totals["sightings_reported"], totals["sightings_confirmed"]) == (3, 1)
     [sighting] = got["sightings"]
     assert sighting["incident_id"] == served.confirmed_incident and sighting["confirmed_status"] == "acknowledged"
