@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, clock: Callable[[], datetime] =
         sys.setswitchinterval(settings.gil_switch_interval)
         app.state.engine = make_engine(settings)
         app.state.read_engine = make_read_engine(settings, app.state.engine)  # GET/HEAD requests (deps.py)
-        app.state.head_reader = HeadReader(settings.database_url)  # the answer cache's key (answers.py)
+        app.state.head_reader = HeadReader(settings.database_url)  # the answer cache's version (answers.py)
         app.state.hub = Hub(settings, app.state.engine)
         await app.state.hub.start()
         sweeper = asyncio.create_task(run_sweeps(app.state.engine, settings)) if settings.field_sweep_seconds else None

@@ -23,11 +23,12 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ANSWER_FOR = "iolaos.answer_for"
 
 
-def answer_may_be_kept(request: Request, caller: Hashable) -> None:
+def answer_may_be_kept(request: Request, caller: Hashable, owner: object) -> None:
     """Declare that this GET's answer is a function of the journaled state, ``caller``, the URL and the language
     only: no clock, no live positions, nothing written without a journal record. The answer cache
-    (``iolaos.answers``) may then serve it again, to the same caller, until the journal head moves."""
-    request.scope[ANSWER_FOR] = caller
+    (``iolaos.answers``) may then serve it again, to the same caller, until the journal head moves, as long as
+    the caller is still known by ``owner`` (compared by identity: the principal cache's entry)."""
+    request.scope[ANSWER_FOR] = (caller, owner)
 
 
 async def get_session(request: Request) -> AsyncIterator[Session]:

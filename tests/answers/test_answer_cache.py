@@ -32,7 +32,8 @@ def _report(client, headers, point=MANTOUDI):
 
 
 def _twice(client, url, headers):
-    """The first read (computed) and the second (kept), after checking both say so."""
+    """After a first read (the path's route says it opts in), the next read computed and the one after kept."""
+    assert client.get(url, headers=headers).headers["x-answer"] == "fresh"
     first, second = client.get(url, headers=headers), client.get(url, headers=headers)
     assert first.status_code == second.status_code == 200, (first.text, second.text)
     assert first.headers["x-answer"] == "fresh" and second.headers["x-answer"] == "kept"
@@ -209,3 +210,37 @@ def test_many_small_answers_stay_within_the_budget(db, sign_in):
             kept += resp.headers["x-answer"] == "kept"
             dropped += reads > 40 and resp.headers["x-answer"] == "fresh"
         assert dropped > 0 and kept > 0  # the second pass found some answers kept and some dropped
+
+
+def test_an_answer_dies_with_the_principal_entry_that_computed_it(db, sign_in):
+    """The organisations a caller's scopes reach are memoised on the principal cache's entry; an answer computed
+    with one entry's view is not served once the entry has been looked up again (within auth_cache_seconds)."""
+    app = create_app(db)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        dispatcher = sign_in(client, "dispatcher.sterea")
+        seconds = [0.0]
+        principal_cache.of(app).clock = lambda: seconds[0]
+        listing = "/api/v1/incidents"
+        _twice(client, listing, dispatcher)
+        seconds[0] += app.state.settings.auth_cache_seconds  # the entry is stale: the route looks the caller up
+        assert client.get(listing, headers=dispatcher).headers["x-answer"] == "fresh"
+        assert client.get(listing, headers=dispatcher).headers["x-answer"] == "kept"  # under the new entry
+
+
+def test_reads_that_never_opted_in_do_not_read_the_head(client, sign_in):
+    reader = client.app.state.head_reader
+    reads = []
+    original = reader.read
+
+    async def counted():
+        reads.append(1)
+        return await original()
+
+    reader.read = counted
+    dispatcher = sign_in(client, "dispatcher.sterea")
+    for _ in range(3):
+        assert client.get("/api/v1/auth/me", headers=dispatcher).status_code == 200
+    assert reads == []
+    for _ in range(3):
+        assert client.get("/api/v1/incidents", headers=dispatcher).status_code == 200
+    assert len(reads) == 2  # the first read of the path only learns that its route opts in

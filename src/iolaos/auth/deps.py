@@ -47,7 +47,7 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 async def journaled_reader(request: Request, principal: PrincipalDep) -> Principal:
     """The caller of a read whose answer depends only on journaled state, the caller, the URL and the language:
     such an answer may be served again from the answer cache until the journal head moves (iolaos.answers)."""
-    answer_may_be_kept(request, principal_cache.caller_key(principal))
+    answer_may_be_kept(request, principal_cache.caller_key(principal), principal)
     return principal
 
 
