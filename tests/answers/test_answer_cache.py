@@ -244,3 +244,15 @@ def test_reads_that_never_opted_in_do_not_read_the_head(client, sign_in):
     for _ in range(3):
         assert client.get("/api/v1/incidents", headers=dispatcher).status_code == 200
     assert len(reads) == 2  # the first read of the path only learns that its route opts in
+
+
+def test_kept_answers_are_counted_under_their_route_in_the_metrics(db, sign_in):
+    with TestClient(create_app(db.model_copy(update={"metrics_token": "scrape"})),
+                    raise_server_exceptions=False) as client:
+        dispatcher = sign_in(client, "dispatcher.sterea")
+        _twice(client, "/api/v1/incidents", dispatcher)
+        metrics = client.get("/metrics", headers={"Authorization": "Bearer scrape"}).text
+    counted = [line for line in metrics.splitlines()
+               if line.startswith("iolaos_http_requests_total") and 'route="/api/v1/incidents"' in line]
+    assert counted and sum(float(line.rsplit(" ", 1)[1]) for line in counted) >= 3, metrics[:2000]
+    assert 'route="<unmatched>"' not in metrics
