@@ -205,6 +205,8 @@ def test_postgres_restart_fails_fast_with_503_and_recovers_by_itself(
           f"{slowest.seconds:.3f} s; writes {ok_writes} ok / {failed_writes} "
           f"refused, {events} events; reconnects {[f.reconnects for f in followers]}; {chain}")
 
+    if bad:  # a dropped connection (ReadError) leaves its cause only in the instances' logs
+        print(f"\ninstance 0 log:\n{found.log(0)}\n\ninstance 1 log:\n{found.log(1)}")
     assert not bad, f"{len(bad)} answers other than 200 or 503 {UNAVAILABLE}: {[c.describe() for c in bad[:10]]}"
     assert slowest.seconds < HUNG, f"a request hung: {slowest.describe()}"
     assert all(c.status == 200 for c in items if c.what == "GET /healthz"), "/healthz must stay 200"
