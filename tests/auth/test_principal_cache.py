@@ -98,3 +98,22 @@ def test_a_cached_principal_ends_with_its_token(db, sign_in):
         assert expires_at > utcnow()
         assert cache.get(token, expires_at - timedelta(seconds=1)) is not None
         assert cache.get(token, expires_at) is None  # the token's own expiry, whatever the bound
+
+
+def test_closing_a_session_whose_connection_died_raises_nothing(backend, engine):
+    """The cache's rollback hook read the info of a connection that died with its transaction, and the error
+    escaped the session's close after the answer was sent: uvicorn dropped the client's connection (seen in
+    tests/faults/test_postgres_restart.py as a ReadError on the next request)."""
+    if backend.name != "postgresql":
+        pytest.skip("a server that kills the connection: PostgreSQL")
+    from sqlalchemy.exc import OperationalError
+    from sqlmodel import Session
+
+    session = Session(engine)
+    pid = session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with engine.connect() as other:
+        other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        other.commit()
+    with pytest.raises(OperationalError):
+        session.execute(text("SELECT 1"))
+    session.close()  # raised PendingRollbackError from the hook before the fix

@@ -19,12 +19,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql.dml import Delete, Insert, Update
 
 from iolaos.auth.principal import Principal
@@ -123,7 +125,11 @@ def _on_commit(conn: Connection) -> None:
 
 
 def _on_rollback(conn: Connection) -> None:
-    conn.info.pop(_DIRTY, None)
+    # When the connection died with its transaction (a database restart), reading its info raises; raised here,
+    # the error would escape the session's close after the answer was sent, and uvicorn would drop the client's
+    # connection. Nothing of that transaction can commit, so there is nothing to forget.
+    with suppress(SQLAlchemyError):
+        conn.info.pop(_DIRTY, None)
 
 
 _ENGINE_HOOKS = (("after_execute", _after_execute), ("commit", _on_commit), ("rollback", _on_rollback))
