@@ -55,7 +55,8 @@ def make_engine(settings: Settings) -> Engine:
     )
 
 
-def _is_memory(database_url: str) -> bool:
+def is_memory_url(database_url: str) -> bool:
+    """True for an in-memory SQLite URL (no file another connection could open)."""
     return ":memory:" in database_url or "mode=memory" in database_url or database_url.rstrip("/") == "sqlite:"
 
 
@@ -85,7 +86,7 @@ def _sqlite_engine(database_url: str, *, pool_size: int, read_only: bool = False
     write would fail at once, every time, rather than now and then with SQLITE_BUSY when a writer got in first.
     Connections are pooled, so the PRAGMAs run once per connection, not once per request.
     """
-    in_memory = _is_memory(database_url)
+    in_memory = is_memory_url(database_url)
     if not in_memory and not read_only:
         _private_file(make_url(database_url).database)
     pooling: dict[str, Any] = {} if in_memory else {"pool_size": pool_size, "max_overflow": pool_size,
@@ -120,7 +121,7 @@ def make_read_engine(settings: Settings, engine: Engine) -> Engine:
     sends it with the BEGIN it sends anyway: no extra round trip). In-memory SQLite: the engine itself.
     """
     if engine.dialect.name == "sqlite":
-        if _is_memory(settings.database_url):
+        if is_memory_url(settings.database_url):
             return engine
         return _sqlite_engine(settings.database_url, pool_size=settings.db_pool_size, read_only=True)
     return engine.execution_options(postgresql_readonly=True)

@@ -26,6 +26,8 @@ from typing import Any
 
 from sqlalchemy.engine import URL, make_url
 
+from iolaos.db import is_memory_url
+
 log = logging.getLogger(__name__)
 
 Version = tuple[str, int]  # (epoch, audit_seq)
@@ -46,9 +48,10 @@ class HeadReader:
         self._next: asyncio.Future[Version | None] | None = None
         self._drainer: asyncio.Task[None] | None = None  # referenced, so that it cannot be collected mid-read
         self._failed_at = float("-inf")
-        database = str(self.url.database or "")
         self.sqlite = self.url.get_backend_name() == "sqlite"
-        self.enabled = not (self.sqlite and (database in ("", ":memory:") or "mode=memory" in str(self.url)))
+        # An in-memory database has no file a second connection could open: no head to read, nothing kept.
+        text = database_url if isinstance(database_url, str) else database_url.render_as_string(hide_password=False)
+        self.enabled = not (self.sqlite and is_memory_url(text))
 
     async def read(self) -> Version | None:
         """The committed head as of a moment after this call began; ``None`` when it cannot be read."""
